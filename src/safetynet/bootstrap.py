@@ -1,0 +1,47 @@
+"""Bring a database to the current schema and seed reference data.
+
+Every table is created by Alembic migrations (src/safetynet/migrations), never by
+`metadata.create_all`, so SQLite and PostgreSQL deployments follow the same history.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, MetaData
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def all_metadata() -> MetaData:
+    """Import every capability's store so its tables are registered on the metadata."""
+    import safetynet.regions.store  # noqa: F401
+    import safetynet.registry.store  # noqa: F401
+    from safetynet.db import metadata
+
+    return metadata
+
+
+def alembic_config(engine: Engine) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+    return cfg
+
+
+def upgrade(engine: Engine) -> None:
+    """Apply pending migrations (idempotent)."""
+    with engine.begin() as conn:
+        cfg = alembic_config(engine)
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+
+
+def init_database(engine: Engine) -> None:
+    """Schema plus reference data every deployment needs (official regions of China)."""
+    from safetynet.regions import service as regions_service
+
+    upgrade(engine)
+    regions_service.seed_official(engine)

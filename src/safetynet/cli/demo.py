@@ -1,0 +1,73 @@
+"""`safetynet demo` and `safetynet serve`: the platform on the embedded default."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from safetynet.config import get_settings
+from safetynet.db import get_engine
+
+console = Console()
+
+
+def serve(
+    host: str = typer.Option(None, help="Address to listen on (default 127.0.0.1)"),
+    port: int = typer.Option(None, help="Port (default 8000)"),
+) -> None:
+    """Start the web platform."""
+    import uvicorn
+
+    from safetynet.api.app import create_app
+    from safetynet.bootstrap import init_database
+
+    settings = get_settings()
+    engine = get_engine()
+    init_database(engine)
+    host, port = host or settings.host, port or settings.port
+    console.print(f"safetynet at [bold]http://{host}:{port}/[/bold]  (API docs: /api/v1/docs)")
+    uvicorn.run(create_app(engine), host=host, port=port, log_level="info")
+
+
+def demo(
+    persons: int = typer.Option(20_000, help="Persons in the generated demo province"),
+    months: int = typer.Option(12, help="Months of department feeds"),
+    seed: int = typer.Option(1, help="Random seed (same seed → same province)"),
+    start_month: str = typer.Option("2025-01", help="First month of feeds"),
+    no_serve: bool = typer.Option(False, "--no-serve", help="Prepare the data, do not start the server"),
+    host: str = typer.Option(None), port: int = typer.Option(None),
+) -> None:
+    """Generate a demo province (if not already there), import it and start the platform."""
+    from safetynet.bootstrap import init_database
+    from safetynet.regions import service as regions_service
+    from safetynet.registry import service as registry_service
+    from safetynet.synth.service import generate
+
+    settings = get_settings()
+    out = settings.data_dir / "demo"
+    params = {"persons": persons, "months": months, "seed": seed, "start_month": start_month}
+    stamp = out / "params.json"
+    engine = get_engine()
+    with console.status("preparing database…"):
+        init_database(engine)
+        regions_service.seed_demo_province(engine, province=settings.demo_province, seed=0)
+    if not stamp.exists() or json.loads(stamp.read_text()) != params:
+        t = time.perf_counter()
+        with console.status(f"generating a demo province of {persons:,} persons…"):
+            generate(persons=persons, months=months, seed=seed, out=out, start_month=start_month,
+                     province=settings.demo_province)
+        stamp.write_text(json.dumps(params))
+        console.print(f"generated {out} in {time.perf_counter() - t:.1f}s")
+    with console.status("importing the register…") as status:
+        report = registry_service.import_register(
+            engine, directory=Path(out / "registry"), actor="demo",
+            progress=lambda msg: status.update(f"importing the register: {msg}…"),
+        )
+    console.print(f"register import: {report.status} "
+                  f"({report.counts.get('persons', {})} persons)")
+    if not no_serve:
+        serve(host=host, port=port)

@@ -1,0 +1,38 @@
+"""The `safetynet` command: assembles each capability's typer group."""
+
+from __future__ import annotations
+
+import typer
+
+from safetynet.cli.demo import demo, serve
+from safetynet.regions.cli import app as regions_app
+from safetynet.registry.cli import app as registry_app
+from safetynet.synth.cli import synth
+
+app = typer.Typer(
+    name="safetynet",
+    help="safetynet: low-income population register and dynamic monitoring platform.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.command("db-upgrade")
+def db_upgrade() -> None:
+    """Create or upgrade the database schema and seed reference data."""
+    from safetynet.bootstrap import init_database
+    from safetynet.db import get_engine
+
+    init_database(get_engine())
+    typer.echo("database is at the current schema")
+
+
+app.command("synth")(synth)
+app.command("demo")(demo)
+app.command("serve")(serve)
+app.add_typer(registry_app, name="registry")
+app.add_typer(regions_app, name="regions")
+
+
+if __name__ == "__main__":
+    app()

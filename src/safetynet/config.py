@@ -1,0 +1,31 @@
+"""All settings in one place (environment variables prefixed SAFETYNET_)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SAFETYNET_", env_file=".env", extra="ignore")
+
+    # Local folder holding the embedded database, the lake and generated demo data.
+    data_dir: Path = Path("data")
+    # SQLAlchemy URL; empty means the embedded SQLite file under data_dir.
+    database_url: str = ""
+    # Province whose administrative tree the demo and synthetic data use (Shandong).
+    demo_province: str = "37"
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'safetynet.sqlite3').resolve()}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,390 @@
+"""Registry use cases: import a register delivery; read households back.
+
+Import (shared/spec/registry.md) is one transaction: validate both files completely,
+then write the differences against the store. Unchanged rows are not touched, so
+re-importing the same files changes nothing; a changed row bumps its version and the
+old content goes to the *_versions table; membership and tier changes close the open
+interval and open a new one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import Engine, and_, select, update
+
+from safetynet import identity
+from safetynet.errors import InputFileError, NotFoundError, RowError
+from safetynet.regions import service as regions_service
+from safetynet.registry import model, store
+from safetynet.registry.validate import validate_register
+from safetynet.tabular import find_contract_file, read_table
+
+_CHUNK = 2000
+HOUSEHOLD_FIELDS = ("region_code", "registration", "address", "grid_code", "phone")
+PERSON_FIELDS = ("name", "sex", "birth_date")
+TIER_FIELDS = ("tier", "support_form", "care_level", "monthly_benefit_fen")
+
+
+@dataclass
+class ImportReport:
+    status: str  # loaded | unchanged | rejected
+    import_id: int | None
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    errors: list[RowError] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {"status": self.status, "import_id": self.import_id, "counts": self.counts,
+                "errors": [e.as_dict() for e in self.errors]}
+
+
+def _file_digest(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _digest(row: dict, fields: tuple[str, ...]) -> str:
+    text = "\x1f".join("" if row.get(f) is None else str(row.get(f)) for f in fields)
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+def _chunks(items: list, size: int = _CHUNK):  # noqa: ANN202
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def _fetch_by(conn, table, column, keys: list, *extra_where):  # noqa: ANN001, ANN202
+    out = []
+    for chunk in _chunks(keys):
+        out.extend(conn.execute(select(table).where(column.in_(chunk), *extra_where)).mappings())
+    return out
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def import_register(
+    engine: Engine,
+    *,
+    directory: Path,
+    partial: bool = False,
+    as_of: dt.date | None = None,
+    actor: str = "cli",
+    progress=None,  # noqa: ANN001 - callable(str) for long steps
+) -> ImportReport:
+    """Import DIR/households.* and DIR/persons.*; raises InputFileError when invalid rows
+    exist and `partial` is false (nothing is written then)."""
+    say = progress or (lambda _msg: None)
+    as_of = as_of or dt.date.today()
+    started = _now()
+    h_path = find_contract_file(directory, "households")
+    p_path = find_contract_file(directory, "persons")
+    say("reading files")
+    from safetynet.registry.model import HOUSEHOLD_COLUMNS, PERSON_COLUMNS
+
+    h_file = read_table(h_path, HOUSEHOLD_COLUMNS)
+    p_file = read_table(p_path, PERSON_COLUMNS)
+    say("validating rows")
+    v = validate_register(h_file, p_file, today=as_of)
+
+    with engine.begin() as conn:
+        unknown = regions_service.ensure_villages(
+            conn, {h["region_code"] for h in v.households}
+        )
+        grids = {h["grid_code"]: h["region_code"] for h in v.households if h["grid_code"]}
+        regions_service.ensure_grids(conn, grids)
+        if unknown:
+            bad = {h["household_no"] for h in v.households if h["region_code"] in unknown}
+            for h in v.households:
+                if h["household_no"] in bad:
+                    v.errors.append(RowError(h_path.name, h["line"], "region",
+                                             f"{h['region_code']}: county {h['region_code'][:6]} "
+                                             "is not a county-level administrative code"))
+            v.households = [h for h in v.households if h["household_no"] not in bad]
+            v.persons = [p for p in v.persons if p["household_no"] not in bad]
+        if v.errors and not partial:
+            conn.rollback()
+            raise InputFileError(sorted(v.errors, key=lambda e: (e.file, e.line or 0)))
+
+        say("comparing with the register")
+        import_id = conn.execute(
+            store.registry_imports.insert().returning(store.registry_imports.c.id),
+            {"source": str(directory), "households_digest": _file_digest(h_path),
+             "persons_digest": _file_digest(p_path), "as_of": as_of, "partial": partial,
+             "status": "running", "counts": {}, "actor": actor, "started_at": started,
+             "finished_at": started},
+        ).scalar_one()
+        writer = _Writer(conn, import_id, as_of)
+        household_ids = writer.households(v.households)
+        say("writing persons")
+        person_ids = writer.persons(v.persons)
+        say("writing membership and tiers")
+        writer.memberships(v.persons, household_ids, person_ids)
+        writer.tiers(v.persons, household_ids, person_ids)
+        counts = writer.counts
+        counts["rows"] = {"households": v.household_rows, "persons": v.person_rows,
+                          "invalid": len(v.errors)}
+        changed = any(n for k, group in counts.items() if k != "rows"
+                      for key, n in group.items() if key not in ("unchanged",))
+        status = "loaded" if changed else "unchanged"
+        conn.execute(
+            update(store.registry_imports)
+            .where(store.registry_imports.c.id == import_id)
+            .values(status=status, counts=counts, finished_at=_now())
+        )
+    return ImportReport(status, import_id, counts, v.errors)
+
+
+class _Writer:
+    """Writes the differences of one import inside its transaction."""
+
+    def __init__(self, conn, import_id: int, as_of: dt.date) -> None:  # noqa: ANN001
+        self.conn, self.import_id, self.as_of = conn, import_id, as_of
+        self.now = _now()
+        self.counts: dict[str, dict[str, int]] = {}
+
+    def _versioned(self, table, versions, key: str, fk: str, rows: list[dict],
+                   fields: tuple[str, ...], name: str) -> dict[str, int]:  # noqa: ANN001
+        """Insert new rows, update changed ones keeping the old version; return key → id."""
+        current = {r[key]: r for r in _fetch_by(self.conn, table, table.c[key],
+                                                [r[key] for r in rows])}
+        new, changed, unchanged = [], [], 0
+        for r in rows:
+            d = _digest(r, fields)
+            old = current.get(r[key])
+            record = {key: r[key], **{f: r[f] for f in fields}, "digest": d}
+            if old is None:
+                new.append({**record, "version": 1, "import_id": self.import_id,
+                            "updated_at": self.now})
+            elif old["digest"] != d:
+                changed.append((old, record))
+            else:
+                unchanged += 1
+        ids = {k: r["id"] for k, r in current.items()}
+        for chunk in _chunks(new, 5000):
+            result = self.conn.execute(
+                table.insert().returning(table.c.id, table.c[key], sort_by_parameter_order=True),
+                chunk,
+            )
+            ids.update({k: i for i, k in result})
+        if changed:
+            self.conn.execute(versions.insert(), [
+                {fk: old["id"], "version": old["version"],
+                 "data": {f: _jsonable(old[f]) for f in fields},
+                 "import_id": old["import_id"], "superseded_at": self.now,
+                 "superseded_by_import": self.import_id}
+                for old, _ in changed
+            ])
+            for old, record in changed:
+                self.conn.execute(
+                    update(table).where(table.c.id == old["id"]).values(
+                        **{f: record[f] for f in fields}, digest=record["digest"],
+                        version=old["version"] + 1, import_id=self.import_id,
+                        updated_at=self.now)
+                )
+        self.counts[name] = {"new": len(new), "changed": len(changed), "unchanged": unchanged}
+        return ids
+
+    def households(self, rows: list[dict]) -> dict[str, int]:
+        return self._versioned(store.households, store.household_versions, "household_no",
+                               "household_id", rows, HOUSEHOLD_FIELDS, "households")
+
+    def persons(self, rows: list[dict]) -> dict[str, int]:
+        return self._versioned(store.persons, store.person_versions, "id_number", "person_id",
+                               rows, PERSON_FIELDS, "persons")
+
+    def _close(self, table, end_col: str, ids: list[int]) -> None:  # noqa: ANN001
+        for chunk in _chunks(ids):
+            self.conn.execute(update(table).where(table.c.id.in_(chunk))
+                              .values({end_col: self.as_of, "ended_by_import": self.import_id}))
+
+    def _replace(self, table, current: dict, to_open: list[dict], to_close: list[int]) -> list[int]:  # noqa: ANN001, E501
+        """End each replaced interval when its successor was granted (if the register gives
+        a grant date after the old one), otherwise on the import date (an amount or form
+        changed); the successor starts then, so intervals never overlap. Returns the ids
+        still to close on the import date."""
+        key = "person_id" if "person_id" in table.c else "household_id"
+        replaced = set()
+        for new in to_open:
+            old = current.get(new[key])
+            if old is None:
+                continue
+            granted_later = new["since"] > old["since"]
+            end = min(self.as_of, new["since"]) if granted_later else self.as_of
+            new["since"] = end
+            self.conn.execute(update(table).where(table.c.id == old["id"])
+                              .values(until=end, ended_by_import=self.import_id))
+            replaced.add(old["id"])
+        return [i for i in to_close if i not in replaced]
+
+    def memberships(self, rows: list[dict], household_ids: dict, person_ids: dict) -> None:
+        m = store.memberships
+        wanted = {person_ids[r["id_number"]]: (household_ids[r["household_no"]], r["relation"])
+                  for r in rows}
+        hh = list(set(household_ids[r["household_no"]] for r in rows))
+        open_rows = {r["id"]: r for r in _fetch_by(self.conn, m, m.c.person_id, list(wanted),
+                                                   m.c.valid_to.is_(None))}
+        # members of the imported households who are no longer listed have left them
+        open_rows.update({r["id"]: r for r in _fetch_by(self.conn, m, m.c.household_id, hh,
+                                                        m.c.valid_to.is_(None))})
+        current = {r["person_id"]: r for r in open_rows.values()}
+        to_close = [r["id"] for pid, r in current.items()
+                    if wanted.get(pid) != (r["household_id"], r["relation"])]
+        to_open = [{"household_id": h, "person_id": pid, "relation": rel,
+                    "valid_from": self.as_of, "import_id": self.import_id}
+                   for pid, (h, rel) in wanted.items()
+                   if pid not in current or current[pid]["id"] in set(to_close)]
+        self._close(m, "valid_to", to_close)
+        for chunk in _chunks(to_open, 5000):
+            self.conn.execute(m.insert(), chunk)
+        self.counts["memberships"] = {"opened": len(to_open), "closed": len(to_close),
+                                      "unchanged": len(wanted) - len(to_open)}
+
+    def tiers(self, rows: list[dict], household_ids: dict, person_ids: dict) -> None:
+        t = store.person_tiers
+        wanted = {}
+        for r in rows:
+            if r["tier"] != model.Tier.none.value:
+                wanted[person_ids[r["id_number"]]] = {
+                    "household_id": household_ids[r["household_no"]],
+                    **{f: r[f] for f in TIER_FIELDS}, "since": r["tier_since"] or self.as_of}
+        listed = [person_ids[r["id_number"]] for r in rows]
+        current = {r["person_id"]: r for r in _fetch_by(self.conn, t, t.c.person_id, listed,
+                                                        t.c.until.is_(None))}
+        key = ("household_id", *TIER_FIELDS)
+        to_close = [r["id"] for pid, r in current.items()
+                    if pid not in wanted or any(wanted[pid][k] != r[k] for k in key)]
+        closed = set(to_close)
+        to_open = [{"person_id": pid, **w, "import_id": self.import_id}
+                   for pid, w in wanted.items()
+                   if pid not in current or current[pid]["id"] in closed]
+        to_close = self._replace(t, current, to_open, to_close)
+        self._close(t, "until", to_close)
+        for chunk in _chunks(to_open, 5000):
+            self.conn.execute(t.insert(), chunk)
+        self.counts["person_tiers"] = {"opened": len(to_open), "closed": len(to_close),
+                                       "unchanged": len(listed) - len(to_open)}
+        self._household_tiers(rows, household_ids)
+
+    def _household_tiers(self, rows: list[dict], household_ids: dict) -> None:
+        ht = store.household_tiers
+        members: dict[int, list[str]] = {}
+        heads: dict[int, str] = {}
+        for r in rows:
+            h = household_ids[r["household_no"]]
+            members.setdefault(h, []).append(r["tier"])
+            if r["relation"] == "head":
+                heads[h] = r["tier"]
+        wanted = {h: model.household_tier(ts, heads.get(h)) for h, ts in members.items()}
+        current = {r["household_id"]: r for r in _fetch_by(self.conn, ht, ht.c.household_id,
+                                                            list(wanted), ht.c.until.is_(None))}
+        to_close = [r["id"] for h, r in current.items() if wanted.get(h) != r["tier"]]
+        # the household's tier dates from the latest grant among the members holding it
+        since: dict[int, dt.date] = {}
+        for r in rows:
+            h = household_ids[r["household_no"]]
+            if r["tier_since"] and r["tier"] == wanted[h]:
+                since[h] = max(since.get(h, r["tier_since"]), r["tier_since"])
+        to_open = [{"household_id": h, "tier": tier, "since": since.get(h, self.as_of),
+                    "import_id": self.import_id}
+                   for h, tier in wanted.items()
+                   if tier != model.Tier.none.value and (h not in current or
+                                                        current[h]["tier"] != tier)]
+        to_close = self._replace(ht, current, to_open, to_close)
+        self._close(ht, "until", to_close)
+        for chunk in _chunks(to_open, 5000):
+            self.conn.execute(ht.insert(), chunk)
+        self.counts["household_tiers"] = {"opened": len(to_open), "closed": len(to_close),
+                                          "unchanged": len(wanted) - len(to_open)}
+
+
+def _jsonable(v):  # noqa: ANN001, ANN202
+    return v.isoformat() if isinstance(v, dt.date) else v
+
+
+# --- reading back -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MemberView:
+    person_id: int
+    name: str  # masked unless unmasked on purpose
+    id_number: str  # masked unless unmasked on purpose
+    sex: str
+    birth_date: dt.date
+    relation: str
+    tier: str
+    since: dt.date | None
+    monthly_benefit_fen: int | None
+
+
+@dataclass(frozen=True)
+class HouseholdView:
+    household_no: str
+    region_code: str
+    registration: str
+    address: str | None
+    grid_code: str | None
+    tier: str
+    version: int
+    members: list[MemberView]
+
+
+def get_household(engine: Engine, *, household_no: str, unmasked: bool = False,
+                  on: dt.date | None = None) -> HouseholdView:
+    """A household with its members on a date (default today). Names and id numbers are
+    masked unless `unmasked` (the caller is responsible for auditing that read)."""
+    on = on or dt.date.today()
+    h, m, p, pt, ht = (store.households, store.memberships, store.persons, store.person_tiers,
+                       store.household_tiers)
+    with engine.connect() as conn:
+        row = conn.execute(select(h).where(h.c.household_no == household_no)).mappings().first()
+        if row is None:
+            raise NotFoundError(f"household {household_no} is not in the register")
+        live_m = and_(m.c.valid_from <= on, (m.c.valid_to.is_(None)) | (m.c.valid_to > on))
+        live_t = and_(pt.c.person_id == p.c.id, pt.c.since <= on,
+                      (pt.c.until.is_(None)) | (pt.c.until > on))
+        q = (
+            select(p.c.id, p.c.name, p.c.id_number, p.c.sex, p.c.birth_date, m.c.relation,
+                   pt.c.tier, pt.c.since, pt.c.monthly_benefit_fen)
+            .join(m, m.c.person_id == p.c.id)
+            .outerjoin(pt, live_t)
+            .where(m.c.household_id == row["id"], live_m)
+            .order_by(m.c.relation != "head", p.c.birth_date)
+        )
+        members = [
+            MemberView(r.id, r.name if unmasked else identity.mask_name(r.name),
+                       r.id_number if unmasked else identity.mask_id_number(r.id_number),
+                       r.sex, r.birth_date, r.relation, r.tier or model.Tier.none.value,
+                       r.since, r.monthly_benefit_fen)
+            for r in conn.execute(q)
+        ]
+        tier = conn.execute(
+            select(ht.c.tier).where(ht.c.household_id == row["id"], ht.c.since <= on,
+                                    (ht.c.until.is_(None)) | (ht.c.until > on))
+        ).scalar()
+    return HouseholdView(row["household_no"], row["region_code"], row["registration"],
+                         row["address"], row["grid_code"], tier or model.Tier.none.value,
+                         row["version"], members)
+
+
+def tier_counts(engine: Engine, *, on: dt.date | None = None) -> dict[str, int]:
+    """Persons per current tier (for the summary after an import and the home page)."""
+    from sqlalchemy import func
+
+    on = on or dt.date.today()
+    pt = store.person_tiers
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(pt.c.tier, func.count()).where(pt.c.since <= on,
+                                                  (pt.c.until.is_(None)) | (pt.c.until > on))
+            .group_by(pt.c.tier)
+        )
+        return {tier: n for tier, n in rows}

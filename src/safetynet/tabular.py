@@ -1,0 +1,282 @@
+"""Reading the tabular files that departments and registers deliver.
+
+One reader for every contract (registry.md, feeds.md): CSV in UTF-8 (with or without BOM)
+or GB18030/GBK, Excel .xlsx (first sheet) and Parquet; English column names or the Chinese
+labels. Every cell comes back as a string (or null when empty) so that validation, with
+its row-level messages, is the caller's, and leading zeros in codes and id numbers survive.
+
+A file that cannot be read at all raises InputFileError naming the file, line and column.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from safetynet.errors import InputFileError, RowError
+
+SUPPORTED_SUFFIXES = (".csv", ".xlsx", ".parquet")
+_DECODE_CHUNK = 1 << 24
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a contract: canonical English name, Chinese label, required or not."""
+
+    name: str
+    label: str
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class TableFile:
+    """A read file. `table` holds the contract's columns (canonical names, strings), plus
+    any extra columns under their own header. Row i of the table is line i + 2 of the file
+    (line 1 is the header)."""
+
+    path: Path
+    table: pa.Table
+    encoding: str | None  # CSV only
+    extra_columns: tuple[str, ...]
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    def line_of(self, row_index: int) -> int:
+        return row_index + 2
+
+
+def detect_encoding(path: Path) -> str:
+    """"utf-8-sig", "utf-8" or "gb18030"; raises InputFileError if neither decodes.
+
+    UTF-8 is tried first over the whole file (strict, C speed): GBK text of any length
+    almost never happens to be valid UTF-8, while the reverse is common, so the order
+    matters.
+    """
+    with path.open("rb") as f:
+        head = f.read(3)
+    if head == codecs.BOM_UTF8:
+        return "utf-8-sig"
+    for encoding in ("utf-8", "gb18030"):
+        offset = _first_undecodable_offset(path, encoding)
+        if offset is None:
+            return encoding
+    raise InputFileError(
+        [
+            RowError(
+                path.name,
+                _line_at_offset(path, _first_undecodable_offset(path, "utf-8") or 0),
+                None,
+                "file is neither UTF-8 nor GB18030/GBK text; save it as CSV UTF-8 or GBK",
+            )
+        ]
+    )
+
+
+def _first_undecodable_offset(path: Path, encoding: str) -> int | None:
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    consumed = 0
+    with path.open("rb") as f:
+        while chunk := f.read(_DECODE_CHUNK):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as e:
+                return consumed + e.start
+            consumed += len(chunk)
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return consumed
+    return None
+
+
+def _line_at_offset(path: Path, offset: int) -> int:
+    with path.open("rb") as f:
+        return f.read(offset).count(b"\n") + 1
+
+
+def _resolve_header(
+    path: Path, header: list[str], columns: list[Column]
+) -> tuple[dict[str, str], tuple[str, ...]]:
+    """Map the file's header names to canonical names; reject a missing required column."""
+    by_key: dict[str, str] = {}
+    for col in columns:
+        by_key[col.name.lower()] = col.name
+        by_key[col.label] = col.name
+    mapping: dict[str, str] = {}
+    extras: list[str] = []
+    errors: list[RowError] = []
+    seen: dict[str, str] = {}
+    for raw in header:
+        key = raw.strip().lstrip("\ufeff")
+        canonical = by_key.get(key) or by_key.get(key.lower())
+        if canonical is None:
+            extras.append(raw)
+            continue
+        if canonical in seen:
+            errors.append(
+                RowError(path.name, 1, raw, f"column {canonical} appears twice "
+                                            f"(as {seen[canonical]!r} and {raw!r})")
+            )
+            continue
+        seen[canonical] = raw
+        mapping[raw] = canonical
+    for col in columns:
+        if col.required and col.name not in seen:
+            errors.append(
+                RowError(path.name, 1, col.name,
+                         f"required column missing: {col.name} ({col.label}); "
+                         f"header has {', '.join(h.strip() for h in header) or 'nothing'}")
+            )
+    if errors:
+        raise InputFileError(errors)
+    return mapping, tuple(extras)
+
+
+def _to_strings(table: pa.Table) -> pa.Table:
+    """Every column as a string, empty or whitespace-only cells as null."""
+    out = []
+    for col in table.columns:
+        if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
+            s = col.cast(pa.string())
+        elif pa.types.is_floating(col.type):
+            # 100.0 → "100.0" would fail an integer field; trim a whole number's ".0"
+            s = pc.cast(col, pa.string())
+            s = pc.replace_substring_regex(s, pattern=r"\.0$", replacement="")
+        else:
+            s = pc.cast(col, pa.string())
+        s = pc.utf8_trim_whitespace(s)
+        out.append(pc.if_else(pc.equal(s, ""), pa.scalar(None, pa.string()), s))
+    return pa.table(out, names=table.column_names)
+
+
+def _rename(path: Path, table: pa.Table, columns: list[Column]) -> tuple[pa.Table, tuple[str, ...]]:
+    mapping, extras = _resolve_header(path, table.column_names, columns)
+    names = [mapping.get(n, n) for n in table.column_names]
+    return table.rename_columns(names), extras
+
+
+def _read_csv(path: Path, columns: list[Column]) -> tuple[pa.Table, str, tuple[str, ...]]:
+    encoding = detect_encoding(path)
+    with path.open("r", encoding=encoding, newline="") as f:
+        header = next(csv.reader(io.StringIO(f.readline())), [])
+    if not header or all(not h.strip() for h in header):
+        raise InputFileError([RowError(path.name, 1, None, "file is empty or has no header row")])
+    mapping, extras = _resolve_header(path, header, columns)
+    pa_encoding = "utf8" if encoding == "utf-8-sig" else encoding
+    try:
+        table = pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(encoding=pa_encoding, block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(newlines_in_values=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types={h: pa.string() for h in header},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except pa.ArrowInvalid as e:
+        raise InputFileError([RowError(path.name, None, None, f"not a readable CSV table: {e}")]) from e
+    if table.column_names and table.column_names[0].startswith("\ufeff"):
+        table = table.rename_columns([table.column_names[0].lstrip("\ufeff"), *table.column_names[1:]])
+    table = _to_strings(table)
+    names = [mapping.get(n, mapping.get("\ufeff" + n, n)) for n in table.column_names]
+    return table.rename_columns(names), encoding, extras
+
+
+def _cell_to_str(value: object) -> str | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    text = str(value).strip()
+    return text or None
+
+
+def _read_xlsx(path: Path, columns: list[Column]) -> tuple[pa.Table, tuple[str, ...]]:
+    from python_calamine import CalamineWorkbook
+
+    try:
+        rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python(
+            skip_empty_area=False
+        )
+    except Exception as e:  # calamine raises several unrelated types for a bad workbook
+        raise InputFileError([RowError(path.name, None, None, f"not a readable .xlsx workbook: {e}")]) from e
+    if not rows:
+        raise InputFileError([RowError(path.name, 1, None, "first sheet is empty; expected a header row")])
+    header = [str(h).strip() for h in rows[0]]
+    while header and header[-1] == "":
+        header.pop()
+    body = [r[: len(header)] for r in rows[1:]]
+    body = [r for r in body if any(c not in (None, "") for c in r)]
+    data = {
+        h: pa.array([_cell_to_str(r[i]) if i < len(r) else None for r in body], pa.string())
+        for i, h in enumerate(header)
+    }
+    table = pa.table(data) if data else pa.table({})
+    table, extras = _rename(path, table, columns)
+    return table, extras
+
+
+def _read_parquet(path: Path, columns: list[Column]) -> tuple[pa.Table, tuple[str, ...]]:
+    try:
+        table = pq.read_table(path)
+    except (pa.ArrowInvalid, OSError) as e:
+        raise InputFileError([RowError(path.name, None, None, f"not a readable Parquet file: {e}")]) from e
+    table, extras = _rename(path, table, columns)
+    return _to_strings(table), extras
+
+
+def read_table(path: Path, columns: list[Column]) -> TableFile:
+    """Read one file of a contract. Raises InputFileError when the file cannot be taken."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputFileError([RowError(str(path), None, None, "file not found")])
+    suffix = path.suffix.lower()
+    encoding = None
+    if suffix == ".csv":
+        table, encoding, extras = _read_csv(path, columns)
+    elif suffix == ".xlsx":
+        table, extras = _read_xlsx(path, columns)
+    elif suffix == ".parquet":
+        table, extras = _read_parquet(path, columns)
+    else:
+        raise InputFileError(
+            [RowError(path.name, None, None,
+                      f"unsupported file type {suffix or '(none)'}; expected .csv, .xlsx or .parquet")]
+        )
+    # Optional columns the file lacks are present as all-null, so callers need not ask.
+    for col in columns:
+        if col.name not in table.column_names:
+            table = table.append_column(col.name, pa.nulls(table.num_rows, pa.string()))
+    return TableFile(path, table, encoding, extras)
+
+
+def find_contract_file(directory: Path, stem: str) -> Path:
+    """`DIR/<stem>.<csv|xlsx|parquet>`; exactly one must exist."""
+    found = [directory / f"{stem}{s}" for s in SUPPORTED_SUFFIXES if (directory / f"{stem}{s}").is_file()]
+    if not found:
+        raise InputFileError(
+            [RowError(str(directory / stem), None, None,
+                      f"missing {stem}.csv, {stem}.xlsx or {stem}.parquet in {directory}")]
+        )
+    if len(found) > 1:
+        raise InputFileError(
+            [RowError(str(directory / stem), None, None,
+                      f"more than one {stem} file: {', '.join(p.name for p in found)}; keep one")]
+        )
+    return found[0]

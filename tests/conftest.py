@@ -1,0 +1,94 @@
+"""Shared fixtures. The suite runs against SQLite by default and against PostgreSQL when
+SAFETYNET_TEST_DATABASE_URL points at a server (CI runs both; see .ci/run).
+
+Each test gets a fresh database copied from a per-session template that has been migrated
+and seeded once, so tests are isolated without paying for migrations each time.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+
+from safetynet.bootstrap import init_database
+from safetynet.db import make_engine
+from safetynet.regions import service as regions_service
+
+PG_URL = os.environ.get("SAFETYNET_TEST_DATABASE_URL", "")
+
+
+def _pg_admin(url: str) -> Engine:
+    base = url.rsplit("/", 1)[0] + "/postgres"
+    return create_engine(base.replace("postgresql://", "postgresql+psycopg://"),
+                         isolation_level="AUTOCOMMIT")
+
+
+@pytest.fixture(scope="session")
+def _template(tmp_path_factory) -> Iterator[str]:  # noqa: ANN001
+    """A migrated, seeded database to copy: a file for SQLite, a template db for PostgreSQL."""
+    if PG_URL:
+        name = f"safetynet_tmpl_{uuid.uuid4().hex[:8]}"
+        admin = _pg_admin(PG_URL)
+        with admin.connect() as c:
+            c.execute(text(f'CREATE DATABASE "{name}"'))
+        url = PG_URL.rsplit("/", 1)[0] + "/" + name
+        engine = make_engine(url)
+        init_database(engine)
+        regions_service.seed_demo_province(engine, province="37", seed=0)
+        engine.dispose()
+        yield name
+        with admin.connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+    else:
+        path = tmp_path_factory.mktemp("tmpl") / "template.sqlite3"
+        engine = make_engine(f"sqlite:///{path}")
+        init_database(engine)
+        regions_service.seed_demo_province(engine, province="37", seed=0)
+        with engine.connect() as c:
+            c.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        engine.dispose()
+        yield str(path)
+
+
+@pytest.fixture
+def engine(_template: str, tmp_path: Path) -> Iterator[Engine]:
+    """A fresh, migrated database with the official regions and the demo province tree."""
+    if PG_URL:
+        name = f"safetynet_t_{uuid.uuid4().hex[:8]}"
+        admin = _pg_admin(PG_URL)
+        with admin.connect() as c:
+            c.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{_template}"'))
+        eng = make_engine(PG_URL.rsplit("/", 1)[0] + "/" + name)
+        yield eng
+        eng.dispose()
+        with admin.connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+    else:
+        path = tmp_path / "safetynet.sqlite3"
+        shutil.copy(_template, path)
+        eng = make_engine(f"sqlite:///{path}")
+        yield eng
+        eng.dispose()
+
+
+@pytest.fixture
+def settings_env(engine: Engine, tmp_path: Path, monkeypatch) -> Path:  # noqa: ANN001
+    """Point the CLI (which reads settings) at the test database and a temp data dir."""
+    from safetynet import db
+    from safetynet.config import get_settings
+
+    url = engine.url.render_as_string(hide_password=False)
+    monkeypatch.setenv("SAFETYNET_DATABASE_URL", url)
+    monkeypatch.setenv("SAFETYNET_DATA_DIR", str(tmp_path / "data"))
+    get_settings.cache_clear()
+    db._engines[url] = engine
+    yield tmp_path / "data"
+    get_settings.cache_clear()
