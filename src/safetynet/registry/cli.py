@@ -47,14 +47,14 @@ def import_(
             )
     except InputFileError as e:
         if as_json:
-            print(json.dumps({"status": "rejected", "errors": [x.as_dict() for x in e.errors]},
+            typer.echo(json.dumps({"status": "rejected", "errors": [x.as_dict() for x in e.errors]},
                              ensure_ascii=False))
         else:
             err.print(f"[red]Rejected, nothing written.[/red] {e}")
             err.print("Fix the rows above, or re-run with --partial to load the valid rows.")
         raise typer.Exit(1) from None
     if as_json:
-        print(json.dumps(report.as_dict(), ensure_ascii=False))
+        typer.echo(json.dumps(report.as_dict(), ensure_ascii=False))
         return
     table = Table(title=f"Register import #{report.import_id}: {report.status}")
     for col in ("records", "new / opened", "changed / closed", "unchanged"):
