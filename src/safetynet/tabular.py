@@ -186,12 +186,25 @@ def _read_csv(path: Path, columns: list[Column]) -> tuple[pa.Table, str, tuple[s
             ),
         )
     except pa.ArrowInvalid as e:
-        raise InputFileError([RowError(path.name, None, None, f"not a readable CSV table: {e}")]) from e
+        line = _ragged_line(path, encoding, len(header))
+        reason = (f"row has a different number of fields than the header ({len(header)})"
+                  if line else f"not a readable CSV table: {e}")
+        raise InputFileError([RowError(path.name, line, None, reason)]) from e
     if table.column_names and table.column_names[0].startswith("\ufeff"):
         table = table.rename_columns([table.column_names[0].lstrip("\ufeff"), *table.column_names[1:]])
     table = _to_strings(table)
     names = [mapping.get(n, mapping.get("\ufeff" + n, n)) for n in table.column_names]
     return table.rename_columns(names), encoding, extras
+
+
+def _ragged_line(path: Path, encoding: str, width: int) -> int | None:
+    """Line of the first row whose field count differs from the header's (error path only)."""
+    with path.open("r", encoding=encoding, newline="") as f:
+        reader = csv.reader(f)
+        for row in reader:
+            if len(row) != width and any(cell.strip() for cell in row):
+                return reader.line_num
+    return None
 
 
 def _cell_to_str(value: object) -> str | None:

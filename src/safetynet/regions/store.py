@@ -64,11 +64,17 @@ def children(conn: Connection, code: str) -> list[Region]:
     return [_from_row(r) for r in rows]
 
 
-def subtree(conn: Connection, path: str, level: Level | None = None) -> list[Region]:
-    q = select(regions).where(regions.c.path.startswith(path, autoescape=True))
+def subtree_query(path: str, level: Level | None = None):  # noqa: ANN201
+    """Paths hold digits and "/" only, all below "~", so the subtree is the index range
+    [path, path + "~"): a plain B-tree range scan on SQLite and PostgreSQL (C collation)."""
+    q = select(regions).where(regions.c.path >= path, regions.c.path < path + "~")
     if level is not None:
         q = q.where(regions.c.level == level.value)
-    return [_from_row(r) for r in conn.execute(q.order_by(regions.c.path))]
+    return q.order_by(regions.c.path)
+
+
+def subtree(conn: Connection, path: str, level: Level | None = None) -> list[Region]:
+    return [_from_row(r) for r in conn.execute(subtree_query(path, level))]
 
 
 def count_by_level(conn: Connection) -> dict[str, int]:
