@@ -70,7 +70,8 @@ def test_money_is_parsed_to_integer_fen_without_floats():
 def test_months_and_enums():
     assert cells.parse_months(pa.array(["2025-10", "202510", "2025-13"])).values.to_pylist() == [
         "2025-10", "2025-10", None]
-    parsed = cells.parse_enum(pa.array(["urban", "农村", "URBAN", "town"]), {"urban": "城镇", "rural": "农村"})
+    labels = {"urban": "城镇", "rural": "农村"}
+    parsed = cells.parse_enum(pa.array(["urban", "农村", "URBAN", "town"]), labels)
     assert parsed.values.to_pylist() == ["urban", "rural", "urban", None]
     assert parsed.invalid.tolist() == [False, False, False, True]
 

@@ -94,3 +94,17 @@ def show(
                       model.RELATION_LABELS[m.relation], model.TIER_LABELS[m.tier],
                       m.since.isoformat() if m.since else "", benefit)
     console.print(table)
+
+
+@app.command("imports")
+def imports(limit: int = typer.Option(20, help="How many, newest first")) -> None:
+    """The import ledger: source, time, actor, outcome and counts."""
+    table = Table(title="Register imports 名册导入记录")
+    for col in ("#", "finished", "actor", "as of", "status", "persons new/changed", "source"):
+        table.add_column(col)
+    for r in service.list_imports(get_engine(), limit=limit):
+        persons = r["counts"].get("persons", {})
+        table.add_row(str(r["id"]), r["finished_at"].strftime("%Y-%m-%d %H:%M"), r["actor"],
+                      r["as_of"].isoformat(), r["status"],
+                      f"{persons.get('new', 0)}/{persons.get('changed', 0)}", r["source"])
+    console.print(table)

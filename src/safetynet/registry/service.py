@@ -388,3 +388,11 @@ def tier_counts(engine: Engine, *, on: dt.date | None = None) -> dict[str, int]:
             .group_by(pt.c.tier)
         )
         return {tier: n for tier, n in rows}
+
+
+def list_imports(engine: Engine, *, limit: int = 20) -> list[dict]:
+    """The import ledger, newest first: who imported what, when, with which outcome."""
+    ri = store.registry_imports
+    with engine.connect() as conn:
+        rows = conn.execute(select(ri).order_by(ri.c.id.desc()).limit(limit)).mappings()
+        return [dict(r) for r in rows]
