@@ -19,6 +19,7 @@ def all_metadata() -> MetaData:
     """Import every capability's store so its tables are registered on the metadata."""
     import safetynet.regions.store  # noqa: F401
     import safetynet.registry.store  # noqa: F401
+    import safetynet.standards.store  # noqa: F401
     from safetynet.db import metadata
 
     return metadata

@@ -82,19 +82,11 @@ def parse_money_fen(arr: pa.Array, *, allow_negative: bool = False) -> Parsed:
 
 
 def parse_enum(arr: pa.Array, labels: dict[str, str]) -> Parsed:
-    """Map accepted spellings (English values, Chinese labels) to canonical values."""
+    """Map accepted spellings (English values in any case, Chinese labels) to canonical values."""
     arr = pc.cast(arr, pa.string())
-    lookup: dict[str, str] = {}
-    for value, label in labels.items():
-        lookup[value] = value
-        lookup[value.lower()] = value
-        lookup[label] = value
-    keys = pa.array(list(lookup.keys()), pa.string())
-    vals = pa.array(list(lookup.values()), pa.string())
-    idx = pc.index_in(pc.utf8_lower(arr), value_set=pa.array([k.lower() for k in keys.to_pylist()]))
-    idx_exact = pc.index_in(arr, value_set=keys)
-    idx = pc.coalesce(idx_exact, idx)
-    mapped = pc.take(vals, idx)
+    lookup = {value.lower(): value for value in labels} | {label: value for value, label in labels.items()}
+    idx = pc.index_in(pc.utf8_lower(arr), value_set=pa.array(list(lookup), pa.string()))
+    mapped = pc.take(pa.array(list(lookup.values()), pa.string()), idx)
     invalid = _present(arr) & ~_present(mapped)
     return Parsed(mapped, invalid)
 

@@ -7,6 +7,7 @@ import typer
 from safetynet.cli.demo import demo, serve
 from safetynet.regions.cli import app as regions_app
 from safetynet.registry.cli import app as registry_app
+from safetynet.standards.cli import app as standards_app
 from safetynet.synth.cli import synth
 
 app = typer.Typer(
@@ -32,6 +33,7 @@ app.command("demo")(demo)
 app.command("serve")(serve)
 app.add_typer(registry_app, name="registry")
 app.add_typer(regions_app, name="regions")
+app.add_typer(standards_app, name="standards")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,174 @@
+"""Use cases for local standards: import, derive linked kinds, look up on a date."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow.compute as pc
+from sqlalchemy import Engine, select, update
+
+from safetynet import cells
+from safetynet.errors import InputFileError, NotFoundError, RowError
+from safetynet.regions import store as regions_store
+from safetynet.regions.model import full_code
+from safetynet.registry.model import REGISTRATION_LABELS
+from safetynet.standards import model, store
+from safetynet.tabular import read_table
+
+
+@dataclass
+class StandardsReport:
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    errors: list[RowError] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {"new": self.new, "changed": self.changed, "unchanged": self.unchanged,
+                "errors": [e.as_dict() for e in self.errors]}
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def import_standards(engine: Engine, *, path: Path, actor: str = "cli") -> StandardsReport:
+    """Import a standards file (CSV/xlsx/Parquet). All rows valid or nothing is written."""
+    tf = read_table(Path(path), model.STANDARD_COLUMNS)
+    t = tf.table
+    errors: list[RowError] = []
+
+    def flag(mask: np.ndarray, column: str, reason) -> None:  # noqa: ANN001
+        for i in np.flatnonzero(mask):
+            errors.append(RowError(tf.name, tf.line_of(int(i)), column,
+                                   reason(int(i)) if callable(reason) else reason))
+
+    for col in ("region", "registration", "kind", "effective_from", "amount"):
+        flag(~pc.is_valid(t.column(col)).to_numpy(zero_copy_only=False), col, f"{col} is required")
+    region = t.column("region").to_pylist()
+    reg = cells.parse_enum(t.column("registration").combine_chunks(), REGISTRATION_LABELS)
+    flag(reg.invalid, "registration", f"use one of: {cells.allowed_values(REGISTRATION_LABELS)}")
+    kind = cells.parse_enum(t.column("kind").combine_chunks(), model.KIND_LABELS)
+    flag(kind.invalid, "kind", f"use one of: {', '.join(model.KIND_LABELS)}")
+    since = cells.parse_dates(t.column("effective_from").combine_chunks())
+    flag(since.invalid, "effective_from", f"not a date; use {cells.DATE_FORMS}")
+    amount = cells.parse_money_fen(t.column("amount").combine_chunks())
+    flag(amount.invalid, "amount", f"not an amount: {cells.MONEY_FORM}")
+
+    codes = [full_code(r) if r and r.isdigit() and len(r) in (2, 4, 6, 9) else r for r in region]
+    with engine.begin() as conn:
+        known = regions_store.existing_codes(conn, {c for c in codes if c})
+        flag(np.array([c is not None and c not in known for c in codes], dtype=bool), "region",
+             lambda i: f"{region[i]!r} is not a known administrative code (e.g. 370402 or 370402000000)")
+        if errors:
+            raise InputFileError(errors)
+        rows = [
+            {"region_code": c, "registration": r, "kind": k, "effective_from": d,
+             "amount_fen": a, "source": s}
+            for c, r, k, d, a, s in zip(codes, reg.values.to_pylist(), kind.values.to_pylist(),
+                                        since.values.to_pylist(), amount.values.to_pylist(),
+                                        t.column("source").to_pylist(), strict=True)
+        ]
+        return _upsert(conn, rows, actor)
+
+
+def _upsert(conn, rows: list[dict], actor: str, derived_from: dict | None = None) -> StandardsReport:  # noqa: ANN001
+    s = store.standards
+    report = StandardsReport()
+    now = _now()
+    existing = {
+        (r.region_code, r.registration, r.kind, r.effective_from): r
+        for r in conn.execute(select(s).where(s.c.region_code.in_({r["region_code"] for r in rows})))
+    }
+    ids = {}
+    for row in rows:
+        key = (row["region_code"], row["registration"], row["kind"], row["effective_from"])
+        old = existing.get(key)
+        if old is None:
+            ids[key] = conn.execute(s.insert().returning(s.c.id),
+                                    {**row, "recorded_at": now, "actor": actor}).scalar_one()
+            report.new += 1
+        elif old.amount_fen != row["amount_fen"] or (row.get("source") and old.source != row["source"]):
+            conn.execute(store.standard_versions.insert(), {
+                "standard_id": old.id, "amount_fen": old.amount_fen, "source": old.source,
+                "recorded_at": old.recorded_at, "actor": old.actor, "superseded_at": now})
+            conn.execute(update(s).where(s.c.id == old.id).values(
+                amount_fen=row["amount_fen"], source=row.get("source") or old.source,
+                derived_from=row.get("derived_from"), recorded_at=now, actor=actor))
+            ids[key] = old.id
+            report.changed += 1
+        else:
+            ids[key] = old.id
+            report.unchanged += 1
+    return report
+
+
+def derive_from_dibao(
+    engine: Engine, *, region: str, effective_from: dt.date, dibao_fen: dict[str, int],
+    source: str, actor: str = "cli",
+) -> dict[str, dict[str, int]]:
+    """Set a new dibao standard (per registration) and the kinds linked to it.
+
+    Returns registration → kind → fen of everything written. The linked rows point at the
+    dibao row they came from, so a later audit can see they were derived, not decided.
+    """
+    code = full_code(region) if len(region) < 12 else region
+    out: dict[str, dict[str, int]] = {}
+    s = store.standards
+    with engine.begin() as conn:
+        if not regions_store.existing_codes(conn, {code}):
+            raise NotFoundError(f"region {region} is not a known administrative code")
+        for registration, fen in dibao_fen.items():
+            if registration not in REGISTRATION_LABELS:
+                raise InputFileError([RowError("arguments", None, "registration",
+                                               f"{registration!r}: use urban or rural")])
+            base = {"region_code": code, "registration": registration, "effective_from": effective_from,
+                    "source": source}
+            _upsert(conn, [{**base, "kind": "dibao", "amount_fen": fen}], actor)
+            dibao_id = conn.execute(select(s.c.id).where(
+                s.c.region_code == code, s.c.registration == registration, s.c.kind == "dibao",
+                s.c.effective_from == effective_from)).scalar_one()
+            linked = model.derive_linked(fen, effective_from)
+            _upsert(conn, [{**base, "kind": k, "amount_fen": v, "derived_from": dibao_id,
+                            "source": f"derived from dibao #{dibao_id}: {model.links()[k].reference}"}
+                           for k, v in linked.items()], actor)
+            out[registration] = {"dibao": fen, **linked}
+    return out
+
+
+def lookup(engine: Engine, *, region: str, registration: str, on: dt.date) -> dict[str, int]:
+    """kind → fen in force for a place on a date. A county's own value wins; a kind it has
+    not set falls back to its city, then its province."""
+    code = full_code(region) if len(region) < 12 else region
+    s = store.standards
+    with engine.connect() as conn:
+        place = regions_store.get(conn, code)
+        if place is None:
+            raise NotFoundError(f"region {region} is not known")
+        parts = place.path.rstrip("/").split("/")
+        ancestors = [full_code(p) if len(p) <= 12 else p for p in parts]
+        rows = conn.execute(
+            select(s.c.region_code, s.c.kind, s.c.amount_fen, s.c.effective_from)
+            .where(s.c.region_code.in_(ancestors), s.c.registration == registration,
+                   s.c.effective_from <= on)
+        ).all()
+    depth = {c: i for i, c in enumerate(ancestors)}
+    best: dict[str, tuple[int, dt.date, int]] = {}
+    for region_code, kind, fen, since in rows:
+        rank = (depth[region_code], since)
+        if kind not in best or rank > best[kind][:2]:
+            best[kind] = (depth[region_code], since, fen)
+    return {k: v[2] for k, v in best.items()}
+
+
+def history(engine: Engine, *, region: str) -> list[dict]:
+    """Every standard of a region, oldest first (what a supervisor checks)."""
+    code = full_code(region) if len(region) < 12 else region
+    s = store.standards
+    with engine.connect() as conn:
+        rows = conn.execute(select(s).where(s.c.region_code == code)
+                            .order_by(s.c.kind, s.c.registration, s.c.effective_from)).mappings()
+        return [dict(r) for r in rows]
