@@ -1,0 +1,2 @@
+"""Synthetic province generator: register, local standards, department feeds and the
+truth behind them (see service.generate)."""

@@ -37,13 +37,14 @@ def _enrolled_households(w: World) -> np.ndarray:
     return np.isin(w.reg.h_tier, (m.DIBAO, m.EP, m.EDGE))
 
 
-def _monthly_new(w: World, rng, rate: float, pool_mask_fn, event: int, make) -> list[Records]:
+def _monthly_new(w: World, rng, rate: float, pool_mask: np.ndarray, event: int,
+                 make) -> list[Records]:
     """Each month, `rate` per 1,000 persons new records for people drawn from a pool."""
     out = []
     used = np.zeros(w.people.n, bool)
     for k in range(w.months):
         first, last = int(w.first[k]), int(w.last[k])
-        pool = np.flatnonzero(pool_mask_fn(k) & ~used & (w.death_day > last))
+        pool = np.flatnonzero(pool_mask & ~used & (w.death_day > last))
         chosen = pick(rng, pool, count_for(rate, w.people.n_reg, rng))
         used[chosen] = True
         out.append(make(chosen, days_in(rng, first, last, len(chosen)), event))
@@ -68,10 +69,10 @@ def _vehicles(w: World) -> None:
         p.dis_cat[:p.n_reg] == 0)
     severe[p.hh[:p.n_reg][sev_person]] = True
     owns = {
-        CAR: ~enrolled & (r[0] < 0.10),
-        TRUCK: ~enrolled & (r[0] >= 0.10) & (r[0] < 0.11),
-        MOTO: r[1] < np.where(enrolled, 0.12, 0.10),
-        FARM: rural & (r[2] < 0.10),
+        CAR: ~enrolled & (r[0] < 0.04),
+        TRUCK: ~enrolled & (r[0] >= 0.04) & (r[0] < 0.045),
+        MOTO: r[1] < 0.04,
+        FARM: rural & (r[2] < 0.03),
         DIS_VEH: severe & (r[3] < 0.2),
     }
     parts = []
@@ -89,8 +90,8 @@ def _vehicles(w: World) -> None:
         return _make
     # exit side: enrolled households buying a car; background: others buying one too
     parts += _monthly_new(w, rng, m.EVENT_RATES["new_car"],
-                          lambda k: _adult_members(w, enrolled), EV["new_car"], make(CAR))
-    parts += _monthly_new(w, rng, 0.3, lambda k: _adult_members(w, ~enrolled), -1, make(CAR))
+                          _adult_members(w, enrolled), EV["new_car"], make(CAR))
+    parts += _monthly_new(w, rng, 0.2, _adult_members(w, ~enrolled), -1, make(CAR))
     w.records["vehicle"] = Records.concat(parts)
 
 
@@ -106,12 +107,13 @@ def _property(w: World) -> None:
     p, reg, rng = w.people, w.reg, w.rng("property")
     t = reg.h_tier
     nh = reg.n_households
-    own_p = np.array([0.35, 0.10, 0.50, 0.60, 0.05, 0.65, 0.0])[t]
-    own_p = np.where(reg.h_urban, own_p, np.where(np.isin(t, (m.DIBAO, m.EP)), 0.02, 0.05))
+    # homes in the urban register; rural homesteads are not in it (a few county-town flats)
+    own_p = np.array([0.15, 0.05, 0.25, 0.30, 0.05, 0.25, 0.0])[t]
+    own_p = np.where(reg.h_urban, own_p, np.where(np.isin(t, (m.DIBAO, m.EP)), 0.01, 0.02))
     r = rng.random((3, nh))
     home = r[0] < own_p
-    second = home & (t == m.OTHER) & (r[1] < 0.08)
-    shop = (t == m.OTHER) & (r[2] < 0.03)
+    second = home & (t == m.OTHER) & (r[1] < 0.05)
+    shop = (t == m.OTHER) & (r[2] < 0.02)
     enrolled = _enrolled_households(w)
     parts = []
     for mask, use in ((home, 0), (second, 0), (shop, 1)):
@@ -132,7 +134,7 @@ def _property(w: World) -> None:
                                        0, -1, rng))
         parts.append(_property_records(w, buyers, days_in(rng, first, last, len(h)), 0,
                                        EV["new_property"], rng))
-    parts += _monthly_new(w, rng, 0.3, lambda k: _adult_members(w, ~enrolled), -1,
+    parts += _monthly_new(w, rng, 0.2, _adult_members(w, ~enrolled), -1,
                           lambda c, d, e: _property_records(w, c, d, 0, e, rng))
     w.records["property"] = Records.concat(parts)
 
@@ -147,12 +149,12 @@ def _property_records(w, person, start, use, event, rng) -> Records:
 
 
 def _business(w: World) -> None:
-    p, reg, rng = w.people, w.reg, w.rng("business")
+    reg, rng = w.reg, w.rng("business")
     enrolled = _enrolled_households(w)
     nh = reg.n_households
     r = rng.random((2, nh))
-    shop = r[0] < np.where(enrolled, 0.02, 0.06)
-    company = ~enrolled & (r[1] < 0.01)
+    shop = r[0] < np.where(enrolled, 0.01, 0.04)
+    company = ~enrolled & (r[1] < 0.007)
     parts = []
     for mask, kind in ((shop, "shop"), (company, "company")):
         h = np.flatnonzero(mask)
@@ -164,10 +166,10 @@ def _business(w: World) -> None:
         parts.append(_business_records(reg.h_first[h], start, end, kind, -1, rng, cap_hi))
     # exit side: an enrolled member becomes legal representative of a company
     parts += _monthly_new(
-        w, rng, m.EVENT_RATES["new_business"], lambda k: _adult_members(w, enrolled, 20, 65),
+        w, rng, m.EVENT_RATES["new_business"], _adult_members(w, enrolled, 20, 65),
         EV["new_business"], lambda c, d, e: _business_records(c, d, None, "big", e, rng))
     parts += _monthly_new(
-        w, rng, 0.3, lambda k: _adult_members(w, ~enrolled, 20, 65), -1,
+        w, rng, 0.3, _adult_members(w, ~enrolled, 20, 65), -1,
         lambda c, d, e: _business_records(c, d, None, "shop", e, rng,
                                           np.full(len(c), 100_000)))
     w.records["business"] = Records.concat(parts)
@@ -194,7 +196,7 @@ def _anti_relapse(w: World) -> None:
     p, reg, rng = w.people, w.reg, w.rng("anti_relapse")
     members = np.flatnonzero(p.origin == REGISTER)
     h_type = rng.choice(3, size=reg.n_households, p=(0.45, 0.40, 0.15)).astype(np.int8)
-    rural_dibao = (reg.h_tier == m.DIBAO) & ~reg.h_urban & (rng.random(reg.n_households) < 0.15)
+    rural_dibao = (reg.h_tier == m.DIBAO) & ~reg.h_urban & (rng.random(reg.n_households) < 0.05)
     listed = (reg.h_tier == m.ANTI) | rural_dibao
     who = members[listed[p.hh[members]]]
     h = p.hh[who]

@@ -106,13 +106,16 @@ class EventFeeds:
         first, last = int(w.first[k]), int(w.last[k])
         dead = np.flatnonzero((w.death_day >= first) & (w.death_day <= last))
         born = np.flatnonzero((p.origin == NEWBORN) & (p.birth >= first) & (p.birth <= last))
-        alive = np.flatnonzero(w.alive_at(last) & (p.origin != NEWBORN))
+        living = w.alive_at(last) & (p.origin != NEWBORN)
+        alive = np.flatnonzero(living)
+        adults = np.flatnonzero(living & (w.age(first) >= 20))
         people, events, dates = [dead, born], [np.zeros(len(dead)), np.ones(len(born))], [
             np.minimum(w.death_day[dead] + rng.integers(0, 6, len(dead)), last),
             np.minimum(p.birth[born] + rng.integers(3, 12, len(born)), last)]
         names = ("death", "birth", "move_in", "move_out", "marriage", "divorce", "update")
         for code, ev in enumerate(names[2:], start=2):
-            chosen = rng.choice(alive, size=min(len(alive), rng.poisson(
+            pool = adults if ev in ("marriage", "divorce") else alive
+            chosen = rng.choice(pool, size=min(len(pool), rng.poisson(
                 m.POPULATION_EVENT_P[ev] * p.n_reg)), replace=False)
             people.append(chosen)
             events.append(np.full(len(chosen), code))
@@ -140,7 +143,7 @@ class EventFeeds:
 
     # -- civil affairs / health: deaths (some reported twice) ------------------------------
     def death(self, k: int) -> Block:
-        w, p, rng = self.w, self.w.people, self.w.rng("death", k)
+        w, rng = self.w, self.w.rng("death", k)
         first, last = int(w.first[k]), int(w.last[k])
         dead = np.flatnonzero((w.death_day >= first) & (w.death_day <= last))
         source = rng.choice(3, size=len(dead), p=(0.5, 0.35, 0.15))

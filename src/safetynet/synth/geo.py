@@ -26,7 +26,7 @@ class Geo:
     county_name: list[str]
     county_city_name: list[str]
     county_is_district: np.ndarray  # bool
-    city_plate: np.ndarray  # U1: licence plate letter of the county's city
+    city_plate: np.ndarray  # U2: licence plate prefix of the county's city, e.g. 鲁A
     village_code: np.ndarray  # U12
     village_county: np.ndarray  # int32
     village_urban: np.ndarray  # bool
@@ -42,7 +42,12 @@ class Geo:
         return len(self.county_code)
 
 
-# Licence-plate letters of Shandong's cities by city code (鲁A 济南 … 鲁R 菏泽).
+# Licence plates: the province's character, then the city's letter (鲁A 济南 … 鲁R 菏泽);
+# outside Shandong the letters simply follow the order of the cities.
+_PROVINCE_CHAR = dict(zip(
+    "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 50 51 52 53 54 61 62 63 "
+    "64 65".split(), "京津冀晋蒙辽吉黑沪苏浙皖闽赣鲁豫鄂湘粤桂琼渝川贵云藏陕甘青宁新", strict=True))
+_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"
 _PLATES = {"01": "A", "02": "B", "03": "C", "04": "D", "05": "E", "06": "F", "07": "G",
            "08": "H", "09": "J", "10": "K", "11": "L", "13": "Q", "14": "N", "15": "P",
            "16": "M", "17": "R"}
@@ -54,6 +59,9 @@ def build_geo(province: str, n_households: int, rng: np.random.Generator) -> Geo
     counties = [r for r in tree if r.level is Level.county]
     county_index = {r.code: i for i, r in enumerate(counties)}
     villages = [r for r in tree if r.level is Level.village]
+    if not villages:
+        raise ValueError(f"the demo tree of province {province} has no villages to place "
+                         "people in; use a province with cities and counties, e.g. 37")
     grids: dict[str, int] = {}
     for r in tree:
         if r.level is Level.grid:
@@ -76,7 +84,7 @@ def build_geo(province: str, n_households: int, rng: np.random.Generator) -> Geo
         county_name=[c.name for c in counties],
         county_city_name=city_names,
         county_is_district=np.array([c.name.endswith("区") for c in counties]),
-        city_plate=np.array([_PLATES.get(c.code[2:4], "A") for c in counties]),
+        city_plate=np.array(_plates(province, counties)),
         village_code=np.array([v.code for v in villages]),
         village_county=np.array(v_county, dtype=np.int32),
         village_urban=village_urban,
@@ -96,6 +104,15 @@ def build_geo(province: str, n_households: int, rng: np.random.Generator) -> Geo
         else:
             geo.active_rural, geo.cum_w_rural = chosen, cum / cum[-1]
     return geo
+
+
+def _plates(province: str, counties) -> list[str]:
+    char = _PROVINCE_CHAR.get(province, "鲁")
+    cities = sorted({c.code[:4] for c in counties})
+    order = {code: _LETTERS[i % len(_LETTERS)] for i, code in enumerate(cities)}
+    if province == "37":
+        order = {code: _PLATES.get(code[2:4], "A") for code in cities}
+    return [char + order[c.code[:4]] for c in counties]
 
 
 def draw_villages(geo: Geo, urban: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -129,13 +146,13 @@ class Standards:
 
     def table(self, geo: Geo) -> pa.Table:
         """standards.csv: one row per county × registration × kind × January step."""
-        rows: dict[str, list] = {"county": [], "registration": [], "kind": [],
+        rows: dict[str, list] = {"region": [], "registration": [], "kind": [],
                                  "effective_from": [], "amount": []}
         for c, code in enumerate(geo.county_code):
             for u, reg in ((1, "urban"), (0, "rural")):
                 for kind, arr in (("dibao", self.dibao), ("extremely_poor_basic", self.ep_basic)):
                     for y in self.years():
-                        rows["county"].append(code + "000000")
+                        rows["region"].append(code + "000000")
                         rows["registration"].append(reg)
                         rows["kind"].append(kind)
                         rows["effective_from"].append(f"{y:04d}-01-01")

@@ -62,11 +62,11 @@ HTYPE_MIX = {
     EDGE: (0.15, 0.05, 0.00, 0.20, 0.40, 0.15, 0.05, 0.00),
     RIGID: (0.10, 0.05, 0.00, 0.15, 0.45, 0.20, 0.05, 0.00),
     ANTI: (0.10, 0.00, 0.00, 0.15, 0.40, 0.25, 0.10, 0.00),
-    OTHER: (0.15, 0.05, 0.00, 0.20, 0.40, 0.15, 0.05, 0.00),
+    OTHER: (0.20, 0.05, 0.00, 0.25, 0.33, 0.12, 0.05, 0.00),
 }
 # Size distributions of the variable-size types: {size: probability}
 HTYPE_SIZES = {
-    NUCLEAR: {2: 0.15, 3: 0.45, 4: 0.30, 5: 0.10},
+    NUCLEAR: {2: 0.22, 3: 0.48, 4: 0.24, 5: 0.06},
     THREE_GEN: {4: 0.45, 5: 0.40, 6: 0.15},
     SKIP_GEN: {2: 0.35, 3: 0.45, 4: 0.20},
     SIBLINGS: {2: 0.85, 3: 0.15},
@@ -80,8 +80,8 @@ SINGLE_DIBAO_IN_EDGE = 0.35  # of edge households with a grade 1–2 member: 单
 # --------------------------------------------------------------------------------------
 # Disability [assumption around the ~6 % national prevalence; higher in low-income tiers]
 # --------------------------------------------------------------------------------------
-DISABILITY_BASE = {DIBAO: 0.17, EP: 0.30, EDGE: 0.08, RIGID: 0.09, ANTI: 0.06, OTHER: 0.03}
-DISABILITY_AGE_FACTOR = ((0, 0.4), (18, 1.0), (60, 1.6))  # (from age, factor)
+DISABILITY_BASE = {DIBAO: 0.15, EP: 0.28, EDGE: 0.07, RIGID: 0.08, ANTI: 0.05, OTHER: 0.025}
+DISABILITY_AGE_FACTOR = ((0, 0.4), (18, 1.0), (60, 1.4))  # (from age, factor)
 DISABILITY_CATEGORIES = (
     "physical", "visual", "hearing", "speech", "intellectual", "mental", "multiple",
 )
@@ -121,11 +121,11 @@ INCOME_RATIO = {
     EP: (0.75, 0.05, 0.45),
     EDGE: (0.0, 1.05, 1.42),
     RIGID: (0.0, 1.58, None),  # high: 0.95 × disposable income
-    ANTI: (0.0, 1.58, 3.0),
-    OTHER: (0.0, 1.58, 4.5),
+    ANTI: (0.0, 1.58, 2.5),
+    OTHER: (0.0, 1.58, 3.2),
 }
 WAGE_NOISE = 0.03
-SECOND_EARNER_P = 0.25
+SECOND_EARNER_P = 0.10
 HOUSING_FUND_P = {True: 0.30, False: 0.08}  # of wage earners, urban / rural
 RETIREMENT_AGE = 60
 # Rigid-expenditure families carry a chronic patient whose monthly out-of-pocket medical
@@ -170,7 +170,7 @@ BIRTH_P = 0.0004  # births into register households
 MORTALITY = (-9.6, 0.086)  # Gompertz: annual q = exp(a + b·age) [assumption ≈ China life table]
 LOW_INCOME_MORTALITY = 1.3
 DOUBLE_DEATH_REPORT_P = 0.10  # a death reported by both funeral home and hospital
-SNAPSHOT_KEEP_DAYS = 365  # ended records stay in a snapshot this long
+SNAPSHOT_KEEP_DAYS = 92  # ended records stay in a snapshot for a quarter, then drop out
 BAD_ID_FEEDS = ("medical", "hotline")
 BAD_ID_RATE = 0.02
 BAD_ID_KINDS = ("missing", "typo", "transposed", "wrong_valid")
@@ -328,14 +328,3 @@ def month_labels(start_month: str, months: int) -> list[str]:
 
 def year_of(days: np.ndarray) -> np.ndarray:
     return days.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970
-
-
-def age_on(birth: np.ndarray, day: int) -> np.ndarray:
-    """Whole years of age on `day` (vectorised, leap days handled by calendar fields)."""
-    b = birth.astype("datetime64[D]")
-    d = np.datetime64(int(day), "D")
-    by = b.astype("datetime64[Y]").astype(np.int64)
-    dy = d.astype("datetime64[Y]").astype(np.int64)
-    b_doy = (b - b.astype("datetime64[Y]")).astype(np.int64)
-    d_doy = (d - d.astype("datetime64[Y]")).astype(np.int64)
-    return (dy - by - (d_doy < b_doy)).astype(np.int32)

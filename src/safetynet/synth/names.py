@@ -61,7 +61,7 @@ _POOLS = {
 }
 _GENERATIONS = ("old", "mid", "young", "child")
 _GEN_FROM_YEAR = (1960, 1985, 2005)  # born before 1960 old, …, from 2005 child
-_SINGLE_P = (0.25, 0.35, 0.30, 0.20)  # share of one-character given names per generation
+_SINGLE_P = (0.20, 0.25, 0.18, 0.10)  # share of one-character given names per generation
 _POOL = 20
 _GROUP = _POOL + _POOL * _POOL  # given names per (generation, sex) group
 

@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 from safetynet.synth import idnumbers, names
 from safetynet.synth import model as m
 from safetynet.synth.geo import Geo, draw_villages
-from safetynet.synth.population import YEAR, Register
+from safetynet.synth.population import YEAR, Register, soft_clip
 
 REGISTER, OUTSIDE, CADRE, NEWBORN = range(4)
 CADRE_POSTS = ("村党支部书记", "村委会主任", "村会计", "村妇女主任", "社区居委会主任", "网格员",
@@ -93,7 +93,7 @@ def build_people(reg: Register, geo: Geo, start_day: int, month_first: np.ndarra
     r_age = np.select([r_rel == 0, r_rel == 1, r_rel == 2],
                       [ca + rng.normal(-1, 3, len(ca)), ca - rng.uniform(22, 32, len(ca)),
                        ca + rng.uniform(22, 32, len(ca))], ca + rng.uniform(-8, 8, len(ca)))
-    r_age = np.clip(r_age, 0.5, 99)
+    r_age = soft_clip(r_age, 0.5, 99, rng)
     r_birth = (start_day - np.floor(r_age * YEAR)).astype(np.int32)
     r_sex = np.where(r_rel == 0, 1 - c_sex[r_cadre], rng.random(len(r_cadre)) < 0.5).astype(np.int8)
     n_rel = len(r_cadre)

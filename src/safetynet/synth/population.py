@@ -61,25 +61,37 @@ class Register:
         return len(self.hh)
 
 
+def soft_clip(x: np.ndarray, lo: float, hi: float, rng: np.random.Generator,
+              band: float = 3.0) -> np.ndarray:
+    """Ages outside [lo, hi] redrawn just inside the bound. A hard clip would give many
+    people the same birth date, and a county-day has only 500 sequence numbers per sex."""
+    x = np.asarray(x, dtype=float).copy()
+    below, above = x < lo, x > hi
+    x[below] = lo + rng.random(int(below.sum())) * band
+    x[above] = hi - rng.random(int(above.sum())) * band
+    return x
+
+
 def _tier_households(tier: int, persons: int, rng: np.random.Generator):
     """Household types and sizes for one tier summing to exactly `persons` people."""
     if persons <= 0:
         return np.empty(0, np.int8), np.empty(0, np.int16)
     mix = np.array(m.HTYPE_MIX[tier])
-    n = int(persons / 1.5) + 20
-    types = rng.choice(len(mix), size=n, p=mix / mix.sum()).astype(np.int8)
-    sizes = np.ones(n, np.int16)
-    sizes[types == m.ELDER_COUPLE] = 2
-    for t, dist in m.HTYPE_SIZES.items():
-        sel = types == t
-        sizes[sel] = rng.choice(list(dist), size=int(sel.sum()), p=list(dist.values()))
-    if tier == m.DIBAO:
-        sizes = np.minimum(sizes, m.DIBAO_MAX_SIZE)
+    mix = mix / mix.sum()
+    types = np.empty(0, np.int8)
+    sizes = np.empty(0, np.int16)
+    while sizes.sum() < persons:  # one batch nearly always; draw more if short
+        n = int((persons - sizes.sum()) / 1.2) + 50  # mean sizes are above 1.2 but for EP
+        t = rng.choice(len(mix), size=n, p=mix).astype(np.int8)
+        z = np.ones(n, np.int16)
+        z[t == m.ELDER_COUPLE] = 2
+        for ht, dist in m.HTYPE_SIZES.items():
+            sel = t == ht
+            z[sel] = rng.choice(list(dist), size=int(sel.sum()), p=list(dist.values()))
+        if tier == m.DIBAO:
+            z = np.minimum(z, m.DIBAO_MAX_SIZE)
+        types, sizes = np.concatenate([types, t]), np.concatenate([sizes, z])
     cum = np.cumsum(sizes)
-    while cum[-1] < persons:  # rare: draw more single households to fill
-        types = np.append(types, m.SINGLE_ELDER)
-        sizes = np.append(sizes, 1)
-        cum = np.cumsum(sizes)
     k = int(np.searchsorted(cum, persons)) + 1
     types, sizes = types[:k].copy(), sizes[:k].copy()
     last = persons - (int(cum[k - 2]) if k > 1 else 0)
@@ -119,7 +131,7 @@ def _head_ages(types, rng):
         age[sel] = rng.uniform(lo, hi, int(sel.sum()))
     for t, scale in ((m.SINGLE_ELDER, 7.0), (m.ELDER_COUPLE, 5.5)):
         sel = types == t
-        age[sel] = np.minimum(60 + rng.gamma(2.0, scale, int(sel.sum())), 99.5)
+        age[sel] = soft_clip(60 + rng.gamma(2.0, scale, int(sel.sum())), 60, 99.5, rng)
     return age
 
 
@@ -167,15 +179,16 @@ def build_register(n_persons: int, geo: Geo, standards: Standards, start_day: in
     age = ha.copy()
     r = rng.random(n)
     is_ = {k: relation == k for k in range(7)}
-    age[is_[SPOUSE]] = np.clip(ha[is_[SPOUSE]] + rng.normal(-2, 3, is_[SPOUSE].sum()), 18, 99)
+    age[is_[SPOUSE]] = soft_clip(ha[is_[SPOUSE]] + rng.normal(-2, 3, is_[SPOUSE].sum()), 18, 99,
+                                 rng)
     couple = is_[SPOUSE] & (ht == m.ELDER_COUPLE)
-    age[couple] = np.maximum(age[couple], 60.2)
-    age[is_[PARENT]] = np.minimum(ha[is_[PARENT]] + 22 + 14 * r[is_[PARENT]], 100)
+    age[couple] = soft_clip(age[couple], 60.1, 99, rng)
+    age[is_[PARENT]] = soft_clip(ha[is_[PARENT]] + 22 + 14 * r[is_[PARENT]], 40, 100, rng)
     kid = is_[CHILD] | is_[OTHER_REL]
     age[kid] = r[kid] * np.minimum(ha[kid] - 20, 28)
     age[is_[GRANDCHILD]] = 0.5 + 17.4 * r[is_[GRANDCHILD]]
     sib = is_[SIBLING]
-    age[sib] = np.maximum(ha[sib] + rng.uniform(-10, 10, sib.sum()), 16)
+    age[sib] = soft_clip(ha[sib] + rng.uniform(-10, 10, sib.sum()), 16, 99, rng)
     birth = (start_day - np.floor(age * YEAR) - 1).astype(np.int32)
 
     male = rng.random(n) < 0.515
@@ -214,6 +227,9 @@ def build_register(n_persons: int, geo: Geo, standards: Standards, start_day: in
 
     # -- register fields ---------------------------------------------------------------
     since_h = start_day - rng.integers(30, 8 * 365, nh)
+    # granted to an adult head (an orphan's support starts when it starts)
+    adult_from = np.minimum(birth[h_first] + int(18 * YEAR), start_day - 30)
+    since_h = np.maximum(since_h, adult_from)
     tier_since = np.maximum(since_h[hh], birth + 1).astype(np.int32)
     tier_since[single] = start_day - rng.integers(30, 3 * 365, int(single.sum()))
     ep = tier == m.EP

@@ -94,9 +94,13 @@ def generate(*, persons: int, months: int, seed: int, out: Path, start_month: st
     first, last = m.month_bounds(start_month, months)
     labels = m.month_labels(start_month, months)
     root = np.random.default_rng([seed, 0])
-    geo = build_geo(province, int(persons / 2.2), np.random.default_rng([seed, 1]))
+    try:
+        geo = build_geo(province, int(persons / 2.2), np.random.default_rng([seed, 1]))
+    except ValueError as e:  # unknown province, or one without villages in the demo tree
+        raise SynthParameterError(str(e)) from None
     years = m.year_of(np.array([first[0], last[-1]]))
-    standards = build_standards(geo, int(years[0]), int(years[1]),
+    # from the year before the start ("last year's" line), one January step per year after
+    standards = build_standards(geo, int(years[0]) - 1, int(years[1]),
                                 np.random.default_rng([seed, 2]))
     reg = build_register(persons, geo, standards, int(first[0]), int(last[-1]),
                          np.random.default_rng([seed, 3]))
@@ -149,7 +153,7 @@ def generate(*, persons: int, months: int, seed: int, out: Path, start_month: st
     truth.write(out / "truth", persons_table(people, household_ids, income, reg.h_income_pc,
                                              reg.h_std), calibration)
     tick("truth")
-    n_bytes += sum(f.stat().st_size for sub in ("registry", "standards")
+    n_bytes += sum(f.stat().st_size for sub in ("registry", "standards", "truth")
                    for f in (out / sub).iterdir())
     tiers = np.bincount(reg.tier, minlength=len(m.TIERS))
     return SynthSummary(

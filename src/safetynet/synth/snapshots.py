@@ -95,12 +95,12 @@ class SnapshotFeeds:
         }
 
     def _vehicle(self, rec, idx, end):
-        serial = (idx.astype(np.int64) * 7919 + 12345) % 34**5
+        serial = (idx.astype(np.int64) * 1_234_567 + 4_321) % 34**5  # distinct, scattered
         digits = (serial[:, None] // (34 ** np.arange(4, -1, -1))[None, :]) % 34
         tail = np.ascontiguousarray(_PLATE_CHARS[digits]).view("U5").ravel()
         letter = self.w.geo.city_plate[self.county_of[rec.person[idx]]]
         return {
-            "plate": _join(pa.scalar("鲁"), pa.array(letter), pa.array(tail)),
+            "plate": _join(pa.array(letter), pa.array(tail)),
             "vehicle_type": labels(VEHICLE_TYPES, rec.attrs["vtype"][idx]),
             "registered_on": rec.start[idx],
             "deregistered_on": end,
@@ -111,7 +111,7 @@ class SnapshotFeeds:
         county = self.w.geo.county_code[self.county_of[rec.person[idx]]]
         serial = idx.astype(np.int64) + 1
         number = _join(pa.array(county), _num(rec.attrs["township"][idx], 3), pa.scalar("001GB"),
-                       _num(serial // 1000 % 100000, 5), pa.scalar("F"), _num(serial, 8))
+                       _num(serial * 7 % 99_999 + 1, 5), pa.scalar("F"), _num(serial, 8))
         return {
             "property_no": number,
             "area_m2": rec.attrs["area"][idx],

@@ -15,6 +15,7 @@ import numpy as np
 
 from safetynet.synth import model as m
 from safetynet.synth.geo import Geo, Standards
+from safetynet.synth.idnumbers import yyyymmdd
 from safetynet.synth.people import NEWBORN, REGISTER, People
 from safetynet.synth.population import Register
 from safetynet.synth.records import Records, count_for, days_in, pick
@@ -48,6 +49,7 @@ class World:
     drops: dict[str, np.ndarray] = field(default_factory=dict)  # person, month, job_loss
     planted: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
     records: dict[str, Records] = field(default_factory=dict)
+    _birth_key: np.ndarray | None = None
 
     @property
     def months(self) -> int:
@@ -66,7 +68,11 @@ class World:
         return (self.death_day > day) & (self.people.birth <= day)
 
     def age(self, day: int) -> np.ndarray:
-        return m.age_on(self.people.birth, day)
+        """Whole years of age of everyone on `day` (exact, via YYYYMMDD integers)."""
+        if self._birth_key is None:
+            self._birth_key = yyyymmdd(self.people.birth)
+        day_key = int(yyyymmdd(np.array([day]))[0])
+        return ((day_key - self._birth_key) // 10000).astype(np.int32)
 
 
 def plan(w: World) -> None:

@@ -68,7 +68,13 @@ class Truth:
         registered = p.origin[ev.person] == REGISTER
         hid = pc.if_else(pa.array(registered), self.household_ids.take(pa.array(np.maximum(hh, 0))),
                          pa.scalar(None, pa.string()))
-        empty_list = pa.nulls(n, pa.list_(pa.string()))
+        related_feed = pa.nulls(n, pa.string())
+        related = pa.nulls(n, pa.list_(pa.string()))
+        if ev.related_ids is not None:  # only where the event has a related row
+            has = pc.greater(pc.list_value_length(ev.related_ids), 0)
+            related_feed = pc.if_else(has, pa.scalar(ev.related_feed),
+                                      pa.scalar(None, pa.string()))
+            related = pc.if_else(has, ev.related_ids, pa.scalar(None, pa.list_(pa.string())))
         self.events.append(pa.table({
             "kind": pa.array([ev.kind] * n, pa.string()),
             "id_number": p.id_arrow.take(pa.array(ev.person)),
@@ -79,8 +85,8 @@ class Truth:
             "month": pa.array([ev.month] * n, pa.string()),
             "feed": pa.array([ev.feed] * n, pa.string()),
             "record_ids": ev.record_ids,
-            "related_feed": pa.array([ev.related_feed] * n, pa.string()),
-            "related_record_ids": ev.related_ids if ev.related_ids is not None else empty_list,
+            "related_feed": related_feed,
+            "related_record_ids": related,
             "main_earner": (pa.array(ev.main_earner) if ev.main_earner is not None
                             else pa.nulls(n, pa.bool_())),
             "detail": ev.detail if ev.detail is not None else pa.nulls(n, pa.string()),

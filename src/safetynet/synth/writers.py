@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 from safetynet.synth.model import NO_DAY, FileFormat
 from safetynet.synth.truth import PARQUET_OPTIONS, money
 
-_DATE_FORMATS = {"iso": "%Y-%m-%d", "slash": "%Y/%m/%d", "compact": "%Y%m%d"}
+_DATE_SEPARATORS = {"slash": "/", "compact": ""}  # iso dates are written by Arrow as is
 _FIXED_TIME = dt.datetime(2000, 1, 1)
 
 
@@ -83,8 +83,12 @@ def _as_text(table: pa.Table, spec_columns, fmt: FileFormat) -> pa.Table:
     labels = {name: label for name, label, _ in spec_columns}
     for name in table.column_names:
         col = table[name]
-        if types.get(name) == "date":
-            col = pc.strftime(col, format=_DATE_FORMATS[fmt.date_style])
+        if types.get(name) == "date" and (fmt.date_style != "iso" or fmt.kind == "xlsx"):
+            # ISO text by cast (fast), then the department's separators; a workbook gets
+            # text too, since an unformatted Excel date cell reads back as a serial number
+            col = pc.cast(col, pa.string())
+            if fmt.date_style != "iso":
+                col = pc.replace_substring(col, "-", _DATE_SEPARATORS[fmt.date_style])
         cols.append(col)
         names.append(labels.get(name, name) if fmt.headers == "zh" else name)
     return pa.table(cols, names=names)
