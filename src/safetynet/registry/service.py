@@ -17,13 +17,13 @@ from pathlib import Path
 from sqlalchemy import Engine, and_, select, update
 
 from safetynet import identity
+from safetynet.db import bulk_insert, bulk_update, fetch_by_keys, lock_for_import, reserve_ids
 from safetynet.errors import InputFileError, NotFoundError, RowError
 from safetynet.regions import service as regions_service
 from safetynet.registry import model, store
 from safetynet.registry.validate import validate_register
 from safetynet.tabular import find_contract_file, read_table
 
-_CHUNK = 2000
 HOUSEHOLD_FIELDS = ("region_code", "registration", "address", "grid_code", "phone")
 PERSON_FIELDS = ("name", "sex", "birth_date")
 TIER_FIELDS = ("tier", "support_form", "care_level", "monthly_benefit_fen")
@@ -47,23 +47,6 @@ def _file_digest(path: Path) -> str:
         while chunk := f.read(1 << 20):
             h.update(chunk)
     return h.hexdigest()
-
-
-def _digest(row: dict, fields: tuple[str, ...]) -> str:
-    text = "\x1f".join("" if row.get(f) is None else str(row.get(f)) for f in fields)
-    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
-
-
-def _chunks(items: list, size: int = _CHUNK):  # noqa: ANN202
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
-
-
-def _fetch_by(conn, table, column, keys: list, *extra_where):  # noqa: ANN001, ANN202
-    out = []
-    for chunk in _chunks(keys):
-        out.extend(conn.execute(select(table).where(column.in_(chunk), *extra_where)).mappings())
-    return out
 
 
 def _now() -> dt.datetime:
@@ -114,6 +97,7 @@ def import_register(
             raise InputFileError(sorted(v.errors, key=lambda e: (e.file, e.line or 0)))
 
         say("comparing with the register")
+        lock_for_import(conn, "registry")
         import_id = conn.execute(
             store.registry_imports.insert().returning(store.registry_imports.c.id),
             {"source": str(directory), "households_digest": _file_digest(h_path),
@@ -143,52 +127,46 @@ def import_register(
 
 
 class _Writer:
-    """Writes the differences of one import inside its transaction."""
+    """Writes the differences of one import inside its transaction (bulk driver paths:
+    a million-person register must not pay ORM overhead per row)."""
 
     def __init__(self, conn, import_id: int, as_of: dt.date) -> None:  # noqa: ANN001
         self.conn, self.import_id, self.as_of = conn, import_id, as_of
         self.now = _now()
         self.counts: dict[str, dict[str, int]] = {}
 
-    def _versioned(self, table, versions, key: str, fk: str, rows: list[dict],
-                   fields: tuple[str, ...], name: str) -> dict[str, int]:  # noqa: ANN001
+    def _versioned(self, table, versions, key: str, fk: str, rows: list[dict],  # noqa: ANN001
+                   fields: tuple[str, ...], name: str) -> dict[str, int]:
         """Insert new rows, update changed ones keeping the old version; return key → id."""
-        current = {r[key]: r for r in _fetch_by(self.conn, table, table.c[key],
-                                                [r[key] for r in rows])}
+        current = {r[key]: r for r in fetch_by_keys(self.conn, table, key, [r[key] for r in rows])}
         new, changed, unchanged = [], [], 0
         for r in rows:
-            d = _digest(r, fields)
             old = current.get(r[key])
-            record = {key: r[key], **{f: r[f] for f in fields}, "digest": d}
             if old is None:
-                new.append({**record, "version": 1, "import_id": self.import_id,
-                            "updated_at": self.now})
-            elif old["digest"] != d:
-                changed.append((old, record))
+                new.append(r)
+            elif any(old[f] != r[f] for f in fields):
+                changed.append((old, r))
             else:
                 unchanged += 1
         ids = {k: r["id"] for k, r in current.items()}
-        for chunk in _chunks(new, 5000):
-            result = self.conn.execute(
-                table.insert().returning(table.c.id, table.c[key], sort_by_parameter_order=True),
-                chunk,
-            )
-            ids.update({k: i for i, k in result})
-        if changed:
-            self.conn.execute(versions.insert(), [
-                {fk: old["id"], "version": old["version"],
-                 "data": {f: _jsonable(old[f]) for f in fields},
-                 "import_id": old["import_id"], "superseded_at": self.now,
-                 "superseded_by_import": self.import_id}
-                for old, _ in changed
-            ])
-            for old, record in changed:
-                self.conn.execute(
-                    update(table).where(table.c.id == old["id"]).values(
-                        **{f: record[f] for f in fields}, digest=record["digest"],
-                        version=old["version"] + 1, import_id=self.import_id,
-                        updated_at=self.now)
-                )
+        start = reserve_ids(self.conn, table, len(new))
+        records = []
+        for i, r in enumerate(new, start=start):
+            ids[r[key]] = i
+            records.append({"id": i, key: r[key], **{f: r[f] for f in fields}, "version": 1,
+                            "import_id": self.import_id, "updated_at": self.now})
+        bulk_insert(self.conn, table, records)
+        bulk_insert(self.conn, versions, [
+            {fk: old["id"], "version": old["version"],
+             "data": {f: _jsonable(old[f]) for f in fields}, "import_id": old["import_id"],
+             "superseded_at": self.now, "superseded_by_import": self.import_id}
+            for old, _ in changed
+        ])
+        bulk_update(self.conn, table, [
+            {"id": old["id"], **{f: r[f] for f in fields}, "version": old["version"] + 1,
+             "import_id": self.import_id, "updated_at": self.now}
+            for old, r in changed
+        ])
         self.counts[name] = {"new": len(new), "changed": len(changed), "unchanged": unchanged}
         return ids
 
@@ -201,17 +179,21 @@ class _Writer:
                                rows, PERSON_FIELDS, "persons")
 
     def _close(self, table, end_col: str, ids: list[int]) -> None:  # noqa: ANN001
-        for chunk in _chunks(ids):
-            self.conn.execute(update(table).where(table.c.id.in_(chunk))
-                              .values({end_col: self.as_of, "ended_by_import": self.import_id}))
+        bulk_update(self.conn, table, [{"id": i, end_col: self.as_of, "ended_by_import": self.import_id}
+                                       for i in ids])
 
-    def _replace(self, table, current: dict, to_open: list[dict], to_close: list[int]) -> list[int]:  # noqa: ANN001, E501
+    def _open_intervals(self, table, key: str, keys: list[int]) -> dict[int, dict]:  # noqa: ANN001
+        end = "valid_to" if "valid_to" in table.c else "until"
+        rows = fetch_by_keys(self.conn, table, key, keys, extra_where=f"t.{end} IS NULL")
+        return {r["id"]: r for r in rows}
+
+    def _replace(self, table, current: dict, to_open: list[dict], to_close: list[int]) -> list[int]:  # noqa: ANN001
         """End each replaced interval when its successor was granted (if the register gives
         a grant date after the old one), otherwise on the import date (an amount or form
         changed); the successor starts then, so intervals never overlap. Returns the ids
         still to close on the import date."""
         key = "person_id" if "person_id" in table.c else "household_id"
-        replaced = set()
+        ended = []
         for new in to_open:
             old = current.get(new[key])
             if old is None:
@@ -219,31 +201,29 @@ class _Writer:
             granted_later = new["since"] > old["since"]
             end = min(self.as_of, new["since"]) if granted_later else self.as_of
             new["since"] = end
-            self.conn.execute(update(table).where(table.c.id == old["id"])
-                              .values(until=end, ended_by_import=self.import_id))
-            replaced.add(old["id"])
+            ended.append({"id": old["id"], "until": end, "ended_by_import": self.import_id})
+        bulk_update(self.conn, table, ended)
+        replaced = {e["id"] for e in ended}
         return [i for i in to_close if i not in replaced]
 
     def memberships(self, rows: list[dict], household_ids: dict, person_ids: dict) -> None:
         m = store.memberships
         wanted = {person_ids[r["id_number"]]: (household_ids[r["household_no"]], r["relation"])
                   for r in rows}
-        hh = list(set(household_ids[r["household_no"]] for r in rows))
-        open_rows = {r["id"]: r for r in _fetch_by(self.conn, m, m.c.person_id, list(wanted),
-                                                   m.c.valid_to.is_(None))}
+        open_rows = self._open_intervals(m, "person_id", list(wanted))
         # members of the imported households who are no longer listed have left them
-        open_rows.update({r["id"]: r for r in _fetch_by(self.conn, m, m.c.household_id, hh,
-                                                        m.c.valid_to.is_(None))})
+        open_rows.update(self._open_intervals(m, "household_id",
+                                              list({household_ids[r["household_no"]] for r in rows})))
         current = {r["person_id"]: r for r in open_rows.values()}
         to_close = [r["id"] for pid, r in current.items()
                     if wanted.get(pid) != (r["household_id"], r["relation"])]
+        closed = set(to_close)
         to_open = [{"household_id": h, "person_id": pid, "relation": rel,
                     "valid_from": self.as_of, "import_id": self.import_id}
                    for pid, (h, rel) in wanted.items()
-                   if pid not in current or current[pid]["id"] in set(to_close)]
+                   if pid not in current or current[pid]["id"] in closed]
         self._close(m, "valid_to", to_close)
-        for chunk in _chunks(to_open, 5000):
-            self.conn.execute(m.insert(), chunk)
+        bulk_insert(self.conn, m, to_open)
         self.counts["memberships"] = {"opened": len(to_open), "closed": len(to_close),
                                       "unchanged": len(wanted) - len(to_open)}
 
@@ -256,8 +236,7 @@ class _Writer:
                     "household_id": household_ids[r["household_no"]],
                     **{f: r[f] for f in TIER_FIELDS}, "since": r["tier_since"] or self.as_of}
         listed = [person_ids[r["id_number"]] for r in rows]
-        current = {r["person_id"]: r for r in _fetch_by(self.conn, t, t.c.person_id, listed,
-                                                        t.c.until.is_(None))}
+        current = {r["person_id"]: r for r in self._open_intervals(t, "person_id", listed).values()}
         key = ("household_id", *TIER_FIELDS)
         to_close = [r["id"] for pid, r in current.items()
                     if pid not in wanted or any(wanted[pid][k] != r[k] for k in key)]
@@ -267,8 +246,7 @@ class _Writer:
                    if pid not in current or current[pid]["id"] in closed]
         to_close = self._replace(t, current, to_open, to_close)
         self._close(t, "until", to_close)
-        for chunk in _chunks(to_open, 5000):
-            self.conn.execute(t.insert(), chunk)
+        bulk_insert(self.conn, t, to_open)
         self.counts["person_tiers"] = {"opened": len(to_open), "closed": len(to_close),
                                        "unchanged": len(listed) - len(to_open)}
         self._household_tiers(rows, household_ids)
@@ -283,8 +261,8 @@ class _Writer:
             if r["relation"] == "head":
                 heads[h] = r["tier"]
         wanted = {h: model.household_tier(ts, heads.get(h)) for h, ts in members.items()}
-        current = {r["household_id"]: r for r in _fetch_by(self.conn, ht, ht.c.household_id,
-                                                            list(wanted), ht.c.until.is_(None))}
+        current = {r["household_id"]: r
+                   for r in self._open_intervals(ht, "household_id", list(wanted)).values()}
         to_close = [r["id"] for h, r in current.items() if wanted.get(h) != r["tier"]]
         # the household's tier dates from the latest grant among the members holding it
         since: dict[int, dt.date] = {}
@@ -299,8 +277,7 @@ class _Writer:
                                                         current[h]["tier"] != tier)]
         to_close = self._replace(ht, current, to_open, to_close)
         self._close(ht, "until", to_close)
-        for chunk in _chunks(to_open, 5000):
-            self.conn.execute(ht.insert(), chunk)
+        bulk_insert(self.conn, ht, to_open)
         self.counts["household_tiers"] = {"opened": len(to_open), "closed": len(to_close),
                                           "unchanged": len(wanted) - len(to_open)}
 
