@@ -20,10 +20,18 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
 
+    @property
+    def embedded_database(self) -> Path:
+        return self.data_dir / "safetynet.sqlite3"
+
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url
-        return f"sqlite:///{(self.data_dir / 'safetynet.sqlite3').resolve()}"
+        return f"sqlite:///{self.embedded_database.resolve()}"
+
+    def database_exists(self) -> bool:
+        """False only for an embedded database not created yet (nothing to read from)."""
+        return bool(self.database_url) or self.embedded_database.exists()
 
 
 @lru_cache

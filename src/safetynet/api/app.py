@@ -11,6 +11,8 @@ from sqlalchemy import Engine, text
 import safetynet
 from safetynet.errors import NotFoundError, SafetynetError
 from safetynet.registry.api import router as registry_router
+from safetynet.rules.api import router as rules_router
+from safetynet.standards.service import store_lookup
 
 STATIC = Path(__file__).parent / "static"
 
@@ -23,6 +25,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app = FastAPI(title="safetynet 低收入人口动态监测平台", version=safetynet.__version__,
                   openapi_url="/api/v1/openapi.json", docs_url="/api/v1/docs")
     app.state.engine = engine
+    app.state.standards_lookup = store_lookup(engine)
 
     @app.exception_handler(NotFoundError)
     async def not_found(_request: Request, exc: NotFoundError) -> JSONResponse:
@@ -40,6 +43,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         return {"status": "ok", "version": safetynet.__version__, "database": engine.dialect.name}
 
     app.include_router(registry_router, prefix="/api/v1")
+    app.include_router(rules_router, prefix="/api/v1")
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def home() -> str:

@@ -172,3 +172,35 @@ def history(engine: Engine, *, region: str) -> list[dict]:
         rows = conn.execute(select(s).where(s.c.region_code == code)
                             .order_by(s.c.kind, s.c.registration, s.c.effective_from)).mappings()
         return [dict(r) for r in rows]
+
+
+_CARE_KINDS = {"care_self_care": "self_care", "care_partial": "partial", "care_full": "full"}
+
+
+def local_policy_for(engine: Engine, *, region: str, registration: str, on: dt.date) -> dict | None:
+    """The store's standards shaped as the assess contract's `local_policy` (yuan), for the
+    rules engine; None when the store knows nothing for the place and date."""
+    try:
+        values = lookup(engine, region=region, registration=registration, on=on)
+    except NotFoundError:
+        return None
+    policy: dict = {}
+    if "dibao" in values:
+        policy["dibao_standard"] = values["dibao"] / 100
+    if "extremely_poor_basic" in values:
+        policy["extremely_poor_basic_standard"] = values["extremely_poor_basic"] / 100
+    care = {level: values[kind] / 100 for kind, level in _CARE_KINDS.items() if kind in values}
+    if len(care) == len(_CARE_KINDS):
+        policy["care_standard"] = care
+    return policy or None
+
+
+def store_lookup(engine: Engine):  # noqa: ANN201
+    """A `standards_lookup(region, registration, as_of)` for rules.service.assess, or None
+    when the database has not been set up (assess then uses the dated defaults)."""
+    from sqlalchemy import inspect
+
+    if not inspect(engine).has_table(store.standards.name):
+        return None
+    return lambda region, registration, on: local_policy_for(
+        engine, region=region, registration=registration, on=on)

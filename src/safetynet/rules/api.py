@@ -1,0 +1,63 @@
+"""`POST /assess` (mounted under /api/v1): the JSON contract of shared/spec/assess.md.
+
+Invalid input answers HTTP 422 with `{"code": "invalid", "message": …, "field": …}`, where
+`field` is the path of the first bad field (`members[0].income_monthly.wage`) and `message`
+names every problem. The body is read and validated by the rules model, not by FastAPI, so
+unknown fields are refused and the error shape is the platform's own.
+
+A standards lookup (region, registration, as_of → local_policy-shaped mapping or None) is
+used when the application provides one as `app.state.standards_lookup`."""
+
+from __future__ import annotations
+
+import json
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+
+from safetynet.rules import service
+from safetynet.rules.model import AssessInputError
+
+router = APIRouter(tags=["rules 规则"])
+
+_EXAMPLE = {
+    "as_of": "2025-07-01", "region": "370402001001", "registration": "urban",
+    "local_policy": {"dibao_standard": 941, "extremely_poor_basic_standard": 1255,
+                     "care_standard": {"self_care": 100, "partial": 300, "full": 600}},
+    "members": [{"id": "p1", "birth_date": "1950-03-01", "relation": "head",
+                 "disability": {"category": "intellectual", "grade": 3}, "self_care_items_failed": 0,
+                 "income_monthly": {"wage": 0}, "supporter": "none"}],
+    "assets": {"deposits": 0, "homes": 1, "cars": [], "business_capital": 0},
+}
+_ERROR = {"description": "Invalid input: the field path and what valid input looks like",
+          "content": {"application/json": {"example": {
+              "code": "invalid", "field": "members[0].income_monthly.wage",
+              "message": "members[0].income_monthly.wage: must be a number ≥ 0; got -5"}}}}
+
+
+def _invalid(message: str, field: str | None) -> JSONResponse:
+    return JSONResponse(status_code=422, content={"code": "invalid", "message": message, "field": field})
+
+
+@router.post(
+    "/assess",
+    summary="Assess one household: tiers, monthly amounts and the explanation 分层认定",
+    responses={422: _ERROR},
+    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
+        "schema": {"type": "object"}, "example": _EXAMPLE}}}},
+)
+async def assess(request: Request) -> JSONResponse:
+    """The tier of each person and of the household, the monthly amounts and every rule tested
+    (shared/spec/assess.md). 200 whatever the outcome when the input is valid."""
+    raw = await request.body()
+    try:
+        payload = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        return _invalid(f"the body is not valid JSON: {e}", None)
+    lookup = getattr(request.app.state, "standards_lookup", None)
+    try:
+        result = await run_in_threadpool(service.assess, payload, standards_lookup=lookup)
+    except AssessInputError as e:
+        return _invalid(str(e), e.field)
+    return JSONResponse(result)

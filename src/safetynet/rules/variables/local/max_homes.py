@@ -1,0 +1,14 @@
+from openfisca_core.model_api import MONTH, Variable
+
+from safetynet.rules.entities import Household
+
+
+class max_homes(Variable):
+    value_type = int
+    entity = Household
+    definition_period = MONTH
+    label = "Most homes compatible with the asset test"
+    documentation = "Local value (local_policy or the standards store); the formula gives the dated default."
+
+    def formula(household, period, parameters):
+        return household.filled_array(parameters(period).assets.max_homes)

@@ -1,0 +1,16 @@
+from openfisca_core.model_api import MONTH
+
+from safetynet.rules.common import Float64Variable
+from safetynet.rules.entities import Household
+
+
+class disability_care_subsidy_grade_2_standard(Float64Variable):
+    value_type = float
+    entity = Household
+    definition_period = MONTH
+    unit = "currency-CNY"
+    label = "Local monthly care subsidy of a severely disabled person, grade 2"
+    documentation = "Local value: set from the standards store; the formula is the dated default."
+
+    def formula(household, period, parameters):
+        return household.filled_array(parameters(period).special.disability.care_subsidy.grade_2)
