@@ -17,13 +17,13 @@ import uuid
 from pathlib import Path
 
 import psutil
-from safetynet.synth.service import generate
 from sqlalchemy import create_engine, text
 
 from safetynet.bootstrap import init_database
 from safetynet.db import make_engine
 from safetynet.regions import service as regions_service
 from safetynet.registry import service
+from safetynet.synth.service import generate
 
 
 def _register(persons: int) -> Path:
