@@ -9,10 +9,8 @@ import argparse
 import datetime as dt
 import statistics
 import time
-import uuid
-from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from _databases import DEFAULT_PG, postgres_url, sqlite_url
 
 from safetynet.bootstrap import init_database
 from safetynet.db import make_engine
@@ -41,25 +39,12 @@ def bench(url: str, label: str) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    ap.add_argument("--pg", default=DEFAULT_PG)
     args = ap.parse_args()
-    path = Path(f"/tmp/safetynet-bench-{uuid.uuid4().hex[:6]}.sqlite3")
-    try:
-        bench(f"sqlite:///{path}", "SQLite")
-    finally:
-        for p in path.parent.glob(path.name + "*"):
-            p.unlink()
-    name = f"safetynet_bench_{uuid.uuid4().hex[:6]}"
-    admin = create_engine(args.pg.replace("postgresql://", "postgresql+psycopg://"),
-                          isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        bench(args.pg.rsplit("/", 1)[0] + "/" + name, "PostgreSQL 15")
-    finally:
-        with admin.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
+    with sqlite_url() as url:
+        bench(url, "SQLite")
+    with postgres_url(args.pg) as url:
+        bench(url, "PostgreSQL 15")
 
 if __name__ == "__main__":
     main()

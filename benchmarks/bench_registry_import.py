@@ -13,11 +13,10 @@ import argparse
 import datetime as dt
 import platform
 import time
-import uuid
 from pathlib import Path
 
 import psutil
-from sqlalchemy import create_engine, text
+from _databases import DEFAULT_PG, postgres_url, sqlite_url
 
 from safetynet.bootstrap import init_database
 from safetynet.db import make_engine
@@ -69,29 +68,16 @@ def bench(url: str, directory: Path, label: str) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--persons", type=int, default=1_000_000)
-    ap.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    ap.add_argument("--pg", default=DEFAULT_PG)
     ap.add_argument("--only", choices=["sqlite", "postgres"], default=None)
     args = ap.parse_args()
     directory = _register(args.persons)
     if args.only in (None, "sqlite"):
-        path = Path(f"/tmp/safetynet-bench-{uuid.uuid4().hex[:6]}.sqlite3")
-        try:
-            bench(f"sqlite:///{path}", directory, "SQLite")
-        finally:
-            for p in path.parent.glob(path.name + "*"):
-                p.unlink()
+        with sqlite_url() as url:
+            bench(url, directory, "SQLite")
     if args.only in (None, "postgres"):
-        name = f"safetynet_bench_{uuid.uuid4().hex[:6]}"
-        admin = create_engine(args.pg.replace("postgresql://", "postgresql+psycopg://"),
-                              isolation_level="AUTOCOMMIT")
-        with admin.connect() as c:
-            c.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            bench(args.pg.rsplit("/", 1)[0] + "/" + name, directory, "PostgreSQL 15")
-        finally:
-            with admin.connect() as c:
-                c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
+        with postgres_url(args.pg) as url:
+            bench(url, directory, "PostgreSQL 15")
 
 if __name__ == "__main__":
     main()

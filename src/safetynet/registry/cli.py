@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from safetynet.cli.output import rejected
 from safetynet.db import get_engine
 from safetynet.errors import InputFileError, NotFoundError
 from safetynet.registry import model, service
@@ -46,13 +47,8 @@ def import_(
                 progress=lambda msg: status.update(f"importing register: {msg}…"),
             )
     except InputFileError as e:
-        if as_json:
-            typer.echo(json.dumps({"status": "rejected", "errors": [x.as_dict() for x in e.errors]},
-                             ensure_ascii=False))
-        else:
-            err.print(f"[red]Rejected, nothing written.[/red] {e}")
-            err.print("Fix the rows above, or re-run with --partial to load the valid rows.")
-        raise typer.Exit(1) from None
+        raise rejected(e, as_json=as_json,
+                       hint="Fix the rows above, or re-run with --partial to load the valid rows.") from None
     if as_json:
         typer.echo(json.dumps(report.as_dict(), ensure_ascii=False))
         return

@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from safetynet.cli.output import rejected
 from safetynet.db import get_engine
 from safetynet.errors import InputFileError, NotFoundError
 from safetynet.standards import model, service
@@ -45,12 +46,7 @@ def import_(file: Path, as_json: bool = typer.Option(False, "--json")) -> None:
     try:
         report = service.import_standards(engine, path=file)
     except InputFileError as e:
-        if as_json:
-            typer.echo(json.dumps({"status": "rejected", "errors": [x.as_dict() for x in e.errors]},
-                                  ensure_ascii=False))
-        else:
-            err.print(f"[red]Rejected, nothing written.[/red] {e}")
-        raise typer.Exit(1) from None
+        raise rejected(e, as_json=as_json) from None
     if as_json:
         typer.echo(json.dumps(report.as_dict(), ensure_ascii=False))
     else:
