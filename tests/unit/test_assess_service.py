@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import time
 
 import numpy as np
 import pytest
@@ -316,7 +315,8 @@ def test_assess_many_refuses_bad_columns():
     assert e.value.field == "households.registration"
 
 
-def test_assess_many_is_vectorised():
+def test_assess_many_takes_100k_households_in_one_simulation():
+    # speed is measured by benchmarks/bench_assess_many.py, not asserted here
     n = 100_000
     rng = np.random.default_rng(0)
     sizes = rng.integers(1, 5, n)
@@ -324,11 +324,13 @@ def test_assess_many_is_vectorised():
                "age": rng.integers(0, 95, int(sizes.sum())),
                "income_wage": rng.choice([0.0, 500.0, 1500.0, 3000.0], int(sizes.sum()))}
     households = {"registration": rng.choice(["urban", "rural"], n)}
-    start = time.perf_counter()
     out = service.assess_many(as_of=dt.date(2025, 7, 1), households=households, persons=persons)
-    elapsed = time.perf_counter() - start
-    assert len(out["households"]["household_tier"]) == n
-    assert elapsed < 10, f"100k households took {elapsed:.1f}s"
+    tiers = out["households"]["household_tier"]
+    assert len(tiers) == n and len(out["persons"]["person_tier"]) == int(sizes.sum())
+    # a household with no counted income at all is at least dibao-eligible
+    no_income = np.bincount(persons["household"], weights=persons["income_wage"], minlength=n) == 0
+    assert set(np.asarray(tiers)[no_income]) <= {"dibao", "extremely_poor"}
+    assert {"dibao", "none"} <= set(tiers)
 
 
 def test_ratios_are_not_rounded_and_uncounted_income_is_the_units():
