@@ -13,6 +13,7 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+import hashlib
 import io
 from dataclasses import dataclass
 from pathlib import Path
@@ -293,3 +294,12 @@ def find_contract_file(directory: Path, stem: str) -> Path:
                       f"more than one {stem} file: {', '.join(p.name for p in found)}; keep one")]
         )
     return found[0]
+
+
+def file_digest(path: Path) -> str:
+    """SHA-256 of a delivered file: the identity of a delivery in every load ledger."""
+    h = hashlib.sha256()
+    with Path(path).open("rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()

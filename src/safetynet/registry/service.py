@@ -10,7 +10,6 @@ interval and open a new one.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from safetynet.errors import InputFileError, NotFoundError, RowError
 from safetynet.regions import service as regions_service
 from safetynet.registry import model, store
 from safetynet.registry.validate import validate_register
-from safetynet.tabular import find_contract_file, read_table
+from safetynet.tabular import file_digest, find_contract_file, read_table
 
 HOUSEHOLD_FIELDS = ("region_code", "registration", "address", "grid_code", "phone")
 PERSON_FIELDS = ("name", "sex", "birth_date")
@@ -39,14 +38,6 @@ class ImportReport:
     def as_dict(self) -> dict:
         return {"status": self.status, "import_id": self.import_id, "counts": self.counts,
                 "errors": [e.as_dict() for e in self.errors]}
-
-
-def _file_digest(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        while chunk := f.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _now() -> dt.datetime:
@@ -100,8 +91,8 @@ def import_register(
         lock_for_import(conn, "registry")
         import_id = conn.execute(
             store.registry_imports.insert().returning(store.registry_imports.c.id),
-            {"source": str(directory), "households_digest": _file_digest(h_path),
-             "persons_digest": _file_digest(p_path), "as_of": as_of, "partial": partial,
+            {"source": str(directory), "households_digest": file_digest(h_path),
+             "persons_digest": file_digest(p_path), "as_of": as_of, "partial": partial,
              "status": "running", "counts": {}, "actor": actor, "started_at": started,
              "finished_at": started},
         ).scalar_one()
