@@ -54,3 +54,15 @@ def test_cli_assess_uses_store(settings_env, engine, tmp_path):
     bad.write_text(json.dumps(_household(colour="red")), encoding="utf-8")
     r = CliRunner().invoke(app, ["assess", str(bad)])
     assert r.exit_code == 2 and "colour" in r.stderr
+
+
+def test_counterfactual_command_is_reachable(settings_env, engine, tmp_path):
+    _store_standards(engine, tmp_path, "941")
+    f = tmp_path / "h.json"
+    f.write_text(json.dumps(_household()), encoding="utf-8")
+    r = CliRunner().invoke(app, ["counterfactual", str(f)])
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout)
+    up = next(b for b in out["boundaries"] if b["direction"] == "income_up")
+    # 900 + 41 = 941 is no longer below the county's standard of 941
+    assert (out["baseline"]["household_tier"], up["change"], up["to_tier"]) == ("dibao", 41.0, "dibao_edge")

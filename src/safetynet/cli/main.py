@@ -7,7 +7,7 @@ import typer
 from safetynet.cli.demo import demo, serve
 from safetynet.regions.cli import app as regions_app
 from safetynet.registry.cli import app as registry_app
-from safetynet.rules.cli import assess
+from safetynet.rules.cli import assess, counterfactual_cli
 from safetynet.standards.cli import app as standards_app
 from safetynet.synth.cli import synth
 
@@ -31,6 +31,7 @@ def db_upgrade() -> None:
 
 app.command("synth")(synth)
 app.command("assess")(assess)
+app.command("counterfactual")(counterfactual_cli)
 app.command("demo")(demo)
 app.command("serve")(serve)
 app.add_typer(registry_app, name="registry")

@@ -1,4 +1,5 @@
-"""`POST /assess` (mounted under /api/v1): the JSON contract of shared/spec/assess.md.
+"""`POST /assess` (mounted under /api/v1): the JSON contract of shared/spec/assess.md;
+`POST /counterfactual`: the same body, answered by rules/counterfactual.py.
 
 Invalid input answers HTTP 422 with `{"code": "invalid", "message": …, "field": …}`, where
 `field` is the path of the first bad field (`members[0].income_monthly.wage`) and `message`
@@ -11,11 +12,13 @@ used when the application provides one as `app.state.standards_lookup`."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
+from safetynet.rules import counterfactual as counterfactual_module
 from safetynet.rules import service
 from safetynet.rules.model import AssessInputError
 
@@ -50,6 +53,24 @@ def _invalid(message: str, field: str | None) -> JSONResponse:
 async def assess(request: Request) -> JSONResponse:
     """The tier of each person and of the household, the monthly amounts and every rule tested
     (shared/spec/assess.md). 200 whatever the outcome when the input is valid."""
+    return await _answer(request, service.assess)
+
+
+@router.post(
+    "/counterfactual",
+    summary="The smallest change of income or of the dibao standard that moves the tier 反事实分析",
+    responses={422: _ERROR},
+    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
+        "schema": {"type": "object"}, "example": _EXAMPLE}}}},
+)
+async def counterfactual(request: Request) -> JSONResponse:
+    """The baseline assessment and, for counted income up and down and the dibao standard up and
+    down, the smallest change (to the fen, up to 100,000 yuan/month) that moves the household's
+    tier, with the rules whose outcome changes. Same body and errors as /assess."""
+    return await _answer(request, counterfactual_module.counterfactual)
+
+
+async def _answer(request: Request, use_case: Callable[..., dict]) -> JSONResponse:
     raw = await request.body()
     try:
         payload = json.loads(raw)
@@ -57,7 +78,7 @@ async def assess(request: Request) -> JSONResponse:
         return _invalid(f"the body is not valid JSON: {e}", None)
     lookup = getattr(request.app.state, "standards_lookup", None)
     try:
-        result = await run_in_threadpool(service.assess, payload, standards_lookup=lookup)
+        result = await run_in_threadpool(use_case, payload, standards_lookup=lookup)
     except AssessInputError as e:
         return _invalid(str(e), e.field)
     return JSONResponse(result)
