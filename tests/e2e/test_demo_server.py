@@ -45,6 +45,18 @@ def test_demo_generates_imports_and_serves(tmp_path):
         summary = json.loads(_get(f"http://127.0.0.1:{port}/api/v1/registry/summary")[1])
         assert sum(summary["persons_by_tier"].values()) == 3000
         assert summary["persons_by_tier"]["dibao"] > 0
+        # the demo's county standards are in the store, so assess uses them
+        req = urllib.request.Request(
+            f"http://127.0.0.1:{port}/api/v1/assess", method="POST",
+            headers={"Content-Type": "application/json"},
+            data=json.dumps({"as_of": "2025-07-01", "region": "370402001001", "registration": "urban",
+                             "members": [{"id": "p1", "birth_date": "1980-01-01", "relation": "head"}]}
+                            ).encode())
+        with urllib.request.urlopen(req, timeout=10) as r:  # noqa: S310 - loopback only
+            assessed = json.loads(r.read())
+        sources = next(e for e in assessed["explanation"] if e["rule"] == "policy.local_standards")
+        assert sources["values"]["sources"]["dibao_standard"] == "store"
+        assert sources["values"]["sources"]["extremely_poor_basic_standard"] == "store"
         status, page = _get(f"http://127.0.0.1:{port}/")
         assert status == 200 and "低收入人口动态监测平台" in page
         assert (tmp_path / "data" / "safetynet.sqlite3").exists()

@@ -45,6 +45,7 @@ def demo(
     from safetynet.bootstrap import init_database
     from safetynet.regions import service as regions_service
     from safetynet.registry import service as registry_service
+    from safetynet.standards import service as standards_service
     from safetynet.synth.service import generate
 
     settings = get_settings()
@@ -69,5 +70,8 @@ def demo(
         )
     console.print(f"register import: {report.status} "
                   f"({report.counts.get('persons', {})} persons)")
+    standards = standards_service.import_standards(engine, path=out / "standards" / "standards.csv",
+                                                   actor="demo")
+    console.print(f"local standards: {standards.new} new, {standards.unchanged} unchanged")
     if not no_serve:
         serve(host=host, port=port)
