@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from safetynet.cli.demo import demo, serve
+from safetynet.feeds.cli import app as feeds_app
 from safetynet.regions.cli import app as regions_app
 from safetynet.registry.cli import app as registry_app
 from safetynet.rules.cli import assess, counterfactual_cli
@@ -37,6 +38,7 @@ app.command("serve")(serve)
 app.add_typer(registry_app, name="registry")
 app.add_typer(regions_app, name="regions")
 app.add_typer(standards_app, name="standards")
+app.add_typer(feeds_app, name="feeds")
 
 
 if __name__ == "__main__":
