@@ -14,7 +14,8 @@ from rich.table import Table
 from safetynet.feeds import service
 from safetynet.feeds.model import FeedFileNameError
 
-app = typer.Typer(help="Department data feeds (部门数据): ingest deliveries into the lake with a load ledger.", no_args_is_help=True)
+app = typer.Typer(help="Department data feeds (部门数据): loads into the lake, with a ledger.",
+                  no_args_is_help=True)
 console = Console()
 err = Console(stderr=True)
 
