@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from safetynet.analytics.cli import facts_cli
 from safetynet.cli.demo import demo, serve
 from safetynet.feeds.cli import app as feeds_app
 from safetynet.regions.cli import app as regions_app
@@ -32,6 +33,7 @@ def db_upgrade() -> None:
 
 app.command("synth")(synth)
 app.command("assess")(assess)
+app.command("facts")(facts_cli)
 app.command("counterfactual")(counterfactual_cli)
 app.command("demo")(demo)
 app.command("serve")(serve)

@@ -10,7 +10,6 @@ Readers take only the lake files the ledger lists (`lake_files`).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -27,7 +26,7 @@ from safetynet.db import bulk_insert, bulk_update, fetch_by_keys, lock_for_impor
 from safetynet.errors import InputFileError
 from safetynet.feeds import store, validate
 from safetynet.feeds.model import Feed, parse_file_name
-from safetynet.tabular import read_table
+from safetynet.tabular import file_digest, read_table
 
 MAX_REPORTED_ERRORS = 1000  # per file; every quarantined row is in the quarantine table
 Progress = Callable[[str, int, int], None]
@@ -54,14 +53,6 @@ class LoadReport:
                 "rows": self.rows, "accepted": self.accepted, "linked": self.linked,
                 "quarantined": self.quarantined, "duplicate": self.duplicate,
                 "corrected": self.corrected, "errors": self.errors}
-
-
-def file_digest(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        while chunk := f.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def expand_paths(paths: Iterable[Path]) -> list[Path]:

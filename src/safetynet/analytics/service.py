@@ -1,0 +1,159 @@
+"""The analytics run: household facts for a month, from the registry snapshot and the lake.
+
+The registry snapshot is read from the store in one query per table and handed to the
+analytics backend as Arrow; the lake's committed Parquet files (the load ledger's, see
+`feeds.service.lake_files`) are read by the backend itself. Backend differences stay inside
+the backend class; `facts` builds the same expressions for every backend.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import ibis
+import ibis.expr.types as ir
+import pyarrow as pa
+from sqlalchemy import Engine, and_, or_, select
+
+from safetynet.analytics import facts
+from safetynet.feeds import service as feeds_service
+from safetynet.feeds.model import FEED_BY_NAME, Kind
+from safetynet.registry import store as registry_store
+
+#: Feeds the facts read.
+FACT_FEEDS = ("social_insurance", "housing_fund", "vehicle", "property", "business", "deposits",
+              "medical", "education", "disaster", "disability", "unemployment", "death")
+MEMORY_LIMIT = "1.5GB"
+FETCH_ROWS = 200_000
+
+_ARROW = {Kind.DATE: pa.date32(), Kind.MONEY: pa.int64(), Kind.DECIMAL: pa.decimal128(14, 2),
+          Kind.INT: pa.int64()}
+
+PERSON_SNAPSHOT = pa.schema([("person_id", pa.int64()), ("id_number", pa.string()), ("sex", pa.string()),
+                             ("birth_date", pa.date32()), ("household_id", pa.int64()),
+                             ("relation", pa.string()), ("registered_tier", pa.string())])
+HOUSEHOLD_SNAPSHOT = pa.schema([("household_id", pa.int64()), ("household_no", pa.string()),
+                                ("region_code", pa.string()), ("registration", pa.string()),
+                                ("registered_tier", pa.string())])
+
+
+def feed_schema(feed: str) -> pa.Schema:
+    """The typed lake columns of a feed (what `feeds.validate` writes), plus `version`."""
+    fields = []
+    for c in FEED_BY_NAME[feed].all_columns:
+        name = f"{c.name}_fen" if c.kind is Kind.MONEY else c.name
+        fields.append((name, _ARROW.get(c.kind, pa.string())))
+    return pa.schema([*fields, ("version", pa.int64())])
+
+
+# --- the registry snapshot ----------------------------------------------------------------
+
+def _current(start, stop, on: dt.date):  # noqa: ANN001, ANN202
+    return and_(start <= on, or_(stop.is_(None), stop > on))
+
+
+def _fetch_arrow(engine: Engine, query, schema: pa.Schema) -> pa.Table:  # noqa: ANN001
+    """One query, streamed in chunks, transposed column-wise into Arrow."""
+    batches = []
+    with engine.connect() as conn:
+        result = conn.execution_options(stream_results=True).execute(query)
+        while rows := result.fetchmany(FETCH_ROWS):
+            cols = list(zip(*rows, strict=True))
+            batches.append(pa.record_batch([pa.array(c, f.type) for c, f in zip(cols, schema, strict=True)],
+                                           schema=schema))
+    return pa.Table.from_batches(batches, schema=schema)
+
+
+def registry_snapshot(engine: Engine, *, on: dt.date) -> tuple[pa.Table, pa.Table]:
+    """(households, persons) as Arrow: every household, and every person with a membership
+    current on `on`, with the tiers current on `on`."""
+    h, ht = registry_store.households, registry_store.household_tiers
+    p, m, pt = registry_store.persons, registry_store.memberships, registry_store.person_tiers
+    hq = (select(h.c.id, h.c.household_no, h.c.region_code, h.c.registration, ht.c.tier)
+          .select_from(h.outerjoin(ht, and_(ht.c.household_id == h.c.id,
+                                            _current(ht.c.since, ht.c.until, on))))
+          .order_by(h.c.id))
+    pq_ = (select(p.c.id, p.c.id_number, p.c.sex, p.c.birth_date, m.c.household_id, m.c.relation, pt.c.tier)
+           .select_from(p.join(m, and_(m.c.person_id == p.c.id, _current(m.c.valid_from, m.c.valid_to, on)))
+                        .outerjoin(pt, and_(pt.c.person_id == p.c.id,
+                                            _current(pt.c.since, pt.c.until, on))))
+           .order_by(m.c.household_id, p.c.id))
+    return _fetch_arrow(engine, hq, HOUSEHOLD_SNAPSHOT), _fetch_arrow(engine, pq_, PERSON_SNAPSHOT)
+
+
+# --- lake files -----------------------------------------------------------------------------
+
+def feed_files(engine: Engine, feed: str, *, lake_dir: Path, month: str) -> list[Path]:
+    """The committed lake files of `feed` delivered for months up to `month` (facts for a
+    month use what was known by then). A ledger path that no longer resolves is looked for
+    at its place under `lake_dir`."""
+    out = []
+    for path in feeds_service.lake_files(engine, feed):
+        part = path.parent.name  # month=YYYY-MM
+        if not part.startswith("month=") or part[6:] > month:
+            continue
+        if not path.exists():
+            path = Path(lake_dir) / feed / part / path.name
+        if path.exists():
+            out.append(path)
+    return out
+
+
+# --- backends -------------------------------------------------------------------------------
+
+class DuckDBBackend:
+    """Ibis on an in-process DuckDB with a memory limit and a spill directory."""
+
+    def __init__(self, temp_dir: Path) -> None:
+        temp_dir.mkdir(parents=True, exist_ok=True)
+        self.con = ibis.duckdb.connect(memory_limit=MEMORY_LIMIT, temp_directory=str(temp_dir))
+
+    def from_arrow(self, name: str, table: pa.Table) -> ir.Table:
+        return self.con.create_table(name, table, temp=True)
+
+    def from_parquet(self, name: str, paths: list[Path], schema: pa.Schema) -> ir.Table:
+        if not paths:
+            return self.from_arrow(name, schema.empty_table())
+        t = self.con.read_parquet([str(p) for p in paths], table_name=name, union_by_name=True)
+        return t.select(**{f.name: t[f.name].cast(_ibis_type(f.type)) if f.name in t.columns
+                           else ibis.null(_ibis_type(f.type)) for f in schema})
+
+    def materialize(self, name: str, expr: ir.Table) -> ir.Table:
+        return self.con.create_table(name, expr, temp=True)
+
+    def to_arrow(self, expr: ir.Table) -> pa.Table:
+        return expr.to_pyarrow()
+
+    def close(self) -> None:
+        self.con.disconnect()
+
+
+def _ibis_type(t: pa.DataType):  # noqa: ANN202
+    return ibis.dtype(t)
+
+
+BACKENDS = {"duckdb": DuckDBBackend}
+
+
+def household_facts(engine: Engine, *, month: str, lake_dir: Path,
+                    backend: str = "duckdb") -> tuple[pa.Table, pa.Table]:
+    """(households, persons) facts for `month` (YYYY-MM) as Arrow tables: the columns of
+    `facts.HOUSEHOLD_COLUMNS` and `facts.PERSON_COLUMNS`. The registry snapshot is taken on
+    the month's last day; feeds without files give zeros/nulls."""
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown analytics backend {backend!r}; available: {', '.join(BACKENDS)}")
+    _, end, _, label = facts.month_window(month)
+    lake_dir = Path(lake_dir)
+    households, persons = registry_snapshot(engine, on=end)
+    b = BACKENDS[backend](lake_dir.parent / "tmp" / "analytics")
+    try:
+        h = b.from_arrow("registry_households", households)
+        p = b.from_arrow("registry_persons", persons)
+        feeds = {f: b.from_parquet(f"lake_{f}", feed_files(engine, f, lake_dir=lake_dir, month=label),
+                                   feed_schema(f)) for f in FACT_FEEDS}
+        pf = b.materialize("person_facts", facts.person_facts(month=label, persons=p, feeds=feeds))
+        hf = facts.household_facts(households=h, person_facts=pf)
+        return b.to_arrow(hf.order_by("household_id")), b.to_arrow(pf.order_by(["household_id", "person_id"]))
+    finally:
+        b.close()
