@@ -18,6 +18,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 def all_metadata() -> MetaData:
     """Import every capability's store so its tables are registered on the metadata."""
     import safetynet.feeds.store  # noqa: F401
+    import safetynet.linkage.store  # noqa: F401
     import safetynet.regions.store  # noqa: F401
     import safetynet.registry.store  # noqa: F401
     import safetynet.standards.store  # noqa: F401

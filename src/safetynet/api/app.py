@@ -10,6 +10,7 @@ from sqlalchemy import Engine, text
 
 import safetynet
 from safetynet.errors import NotFoundError, SafetynetError
+from safetynet.linkage.api import router as linkage_router
 from safetynet.registry.api import router as registry_router
 from safetynet.rules.api import router as rules_router
 from safetynet.standards.service import store_lookup
@@ -44,6 +45,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
 
     app.include_router(registry_router, prefix="/api/v1")
     app.include_router(rules_router, prefix="/api/v1")
+    app.include_router(linkage_router, prefix="/api/v1")
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def home() -> str:

@@ -7,6 +7,7 @@ import typer
 from safetynet.analytics.cli import facts_cli
 from safetynet.cli.demo import demo, serve
 from safetynet.feeds.cli import app as feeds_app
+from safetynet.linkage.cli import app as linkage_app
 from safetynet.regions.cli import app as regions_app
 from safetynet.registry.cli import app as registry_app
 from safetynet.rules.cli import assess, counterfactual_cli
@@ -41,6 +42,7 @@ app.add_typer(registry_app, name="registry")
 app.add_typer(regions_app, name="regions")
 app.add_typer(standards_app, name="standards")
 app.add_typer(feeds_app, name="feeds")
+app.add_typer(linkage_app, name="linkage")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,272 @@
+"""The linkage model: Splink 5 on DuckDB, linking quarantined feed rows to registry persons.
+
+Records on both sides are reduced to the same columns (`prepare`): name, its pinyin, the
+surname's pinyin, birth date and year, sex, the 12-digit region and its county prefix,
+and the id number as given (possibly mistyped). Blocking suits Chinese names: birth date;
+the unbroken head or tail of a mistyped id number; exact name within a county; surname
+pinyin with birth year.
+
+Training (`train_model`) needs no labels: the registry is linked against a sample of its
+own persons damaged the way feeds damage them (id missing / one digit changed / two
+neighbours swapped, birth date dropped, a look-alike character in the given name); u comes
+from random sampling, m from expectation maximisation. The prior is one true match in the
+register per row, so λ = 1 / number of persons (`predict` resets it to the current size).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+from pypinyin import lazy_pinyin
+from splink import Linker, SettingsCreator, block_on
+from splink.backends.duckdb import DuckDBAPI
+
+COLUMNS = ("unique_id", "name", "name_py", "surname_py", "birth_date", "birth_year", "sex",
+           "region", "county", "id_number", "id_head", "id_tail")
+SCHEMA = pa.schema([(c, pa.string()) for c in COLUMNS])
+SEED = 20251
+
+
+def _levels(col: str, levels: list[tuple[str, str]], tf_adjusted: bool = False) -> dict:
+    """Null level, the given levels, else. With `tf_adjusted`, an exact match of a rare value
+    weighs more than one of a common value (term-frequency adjustment)."""
+    tf = {"tf_adjustment_column": col, "tf_adjustment_weight": 1.0} if tf_adjusted else {}
+    return {
+        "output_column_name": col,
+        "comparison_levels": [
+            {"sql_condition": f'"{col}_l" IS NULL OR "{col}_r" IS NULL', "label_for_charts": "null",
+             "is_null_level": True},
+            *({"sql_condition": sql, "label_for_charts": label} | (tf if label == "exact" else {})
+              for label, sql in levels),
+            {"sql_condition": "ELSE", "label_for_charts": "else"},
+        ],
+    }
+
+
+def comparisons() -> list[dict]:
+    return [
+        _levels("name", [
+            ("exact", "name_l = name_r"),
+            ("same pinyin", "name_py_l = name_py_r"),
+            ("one character apart", "levenshtein(name_l, name_r) <= 1"),
+        ]),
+        _levels("birth_date", [
+            ("exact", "birth_date_l = birth_date_r"),
+            ("one digit apart", "damerau_levenshtein(birth_date_l, birth_date_r) <= 1"),
+            ("same year", "birth_year_l = birth_year_r"),
+        ]),
+        _levels("region", [
+            ("same village", "region_l = region_r"),
+            ("same township", "substr(region_l, 1, 9) = substr(region_r, 1, 9)"),
+            ("same county", "county_l = county_r"),
+            ("same city", "substr(region_l, 1, 4) = substr(region_r, 1, 4)"),
+        ]),
+        _levels("sex", [("same", "sex_l = sex_r")]),
+        _levels("id_number", [
+            ("exact", "id_number_l = id_number_r"),
+            ("one typo or swap", "damerau_levenshtein(id_number_l, id_number_r) <= 1"),
+            ("two edits", "damerau_levenshtein(id_number_l, id_number_r) <= 2"),
+        ]),
+    ]
+
+
+def blocking_rules() -> list:
+    return [
+        block_on("birth_date"),
+        block_on("id_head"),
+        block_on("id_tail"),
+        block_on("name_py", "county"),
+        block_on("surname_py", "region"),
+        block_on("surname_py", "birth_year"),
+    ]
+
+
+def settings(n_persons: int) -> SettingsCreator:
+    return SettingsCreator(
+        link_type="link_only",
+        comparisons=comparisons(),
+        blocking_rules_to_generate_predictions=blocking_rules(),
+        probability_two_random_records_match=1.0 / max(n_persons, 2),
+        retain_intermediate_calculation_columns=False,
+    )
+
+
+# --- preparing records ----------------------------------------------------------------
+
+_PY: dict[str, str] = {}
+
+
+def _pinyin(text: str | None) -> str | None:
+    if not text:
+        return None
+    out = _PY.get(text)
+    if out is None:
+        out = _PY[text] = "".join(lazy_pinyin(text))
+    return out
+
+
+def clean_id(raw: object) -> str | None:
+    s = str(raw).strip().upper() if raw is not None else ""
+    return s or None
+
+
+def parse_date(raw: object) -> str | None:
+    """YYYY-MM-DD, YYYY/MM/DD or YYYYMMDD (as the feed contract accepts) → ISO, else None."""
+    if raw is None:
+        return None
+    if isinstance(raw, dt.date):
+        return raw.isoformat()
+    s = str(raw).strip().split(" ")[0].split("T")[0]
+    for fmt in ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d"):
+        try:
+            return dt.datetime.strptime(s, fmt).date().isoformat()
+        except ValueError:
+            continue
+    return None
+
+
+def sex_from_id(id_number: str | None) -> str | None:
+    if id_number and len(id_number) == 18 and id_number[16].isdigit():
+        return "M" if int(id_number[16]) % 2 else "F"
+    return None
+
+
+def record(uid: str, name: object, birth_date: object, sex: str | None, region: object,
+           id_number: object) -> dict:
+    name = str(name).strip() if name else None
+    bd = parse_date(birth_date)
+    idn = clean_id(id_number)
+    reg = str(region).strip() if region else None
+    reg = reg if reg and reg.isdigit() else None
+    return {
+        "unique_id": uid, "name": name or None, "name_py": _pinyin(name),
+        "surname_py": _pinyin(name[0]) if name else None,
+        "birth_date": bd, "birth_year": bd[:4] if bd else None,
+        "sex": sex if sex in ("M", "F") else sex_from_id(idn),
+        "region": reg, "county": reg[:6] if reg and len(reg) >= 6 else None,
+        "id_number": idn,
+        "id_head": idn[:10] if idn and len(idn) >= 10 else None,
+        "id_tail": idn[-8:] if idn and len(idn) >= 16 else None,
+    }
+
+
+def to_table(records: list[dict]) -> pa.Table:
+    return pa.Table.from_pylist(records, schema=SCHEMA)
+
+
+# --- training -------------------------------------------------------------------------
+
+def _homophones(rows: list[dict]) -> dict[str, list[str]]:
+    by_sound: dict[str, set[str]] = {}
+    for r in rows:
+        for ch in (r["name"] or "")[1:]:
+            by_sound.setdefault(_pinyin(ch) or "", set()).add(ch)
+    return {ch: sorted(chars - {ch}) for chars in by_sound.values() if len(chars) > 1 for ch in chars}
+
+
+def _vary(name: str, homophones: dict[str, list[str]], rng: np.random.Generator) -> str:
+    """A character of the given name written as another of the same sound (a typo by ear)."""
+    for i in range(len(name) - 1, 0, -1):
+        others = homophones.get(name[i])
+        if others:
+            return name[:i] + others[int(rng.integers(0, len(others)))] + name[i + 1:]
+    return name
+
+
+def damaged_copies(persons: pa.Table, n: int, seed: int = SEED) -> pa.Table:
+    """A sample of registry persons damaged as feeds damage them (training data only)."""
+    rng = np.random.default_rng(seed)
+    rows = persons.to_pylist()
+    pick = rng.choice(len(rows), size=min(n, len(rows)), replace=False)
+    homophones = _homophones(rows)
+    out = []
+    for k, i in enumerate(pick):
+        p = dict(rows[int(i)])
+        idn = p["id_number"] or ""
+        kind = rng.choice(3, p=(0.35, 0.4, 0.25))
+        if kind == 0 or len(idn) != 18:
+            idn = None
+        elif kind == 1:
+            pos = int(rng.integers(0, 18))
+            digits = [d for d in "0123456789" if d != idn[pos]]
+            idn = idn[:pos] + digits[int(rng.integers(0, 9))] + idn[pos + 1:]
+        else:
+            pos = int(rng.integers(6, 16))
+            idn = idn[:pos] + idn[pos + 1] + idn[pos] + idn[pos + 2:]
+        bd = None if rng.random() < 0.2 else p["birth_date"]
+        if bd and rng.random() < 0.03:  # one digit of the day mistyped
+            bd = bd[:-1] + str((int(bd[-1]) + int(rng.integers(1, 9))) % 10)
+        name = p["name"] or ""
+        if rng.random() < 0.05 and len(name) > 1:
+            name = _vary(name, homophones, rng)
+        region = p["region"]
+        if region and rng.random() < 0.05:  # lives elsewhere in the county, or the row has none
+            other = rows[int(rng.integers(0, len(rows)))]["region"]
+            region = None if rng.random() < 0.5 else region[:6] + (other or region)[6:]
+        out.append(record(f"t{k}", name, bd, None, region, idn))
+    return to_table(out)
+
+
+@dataclass
+class TrainResult:
+    path: Path
+    persons: int
+    training_rows: int
+
+
+def train_model(persons: pa.Table, path: Path, *, sample: int = 5000, seed: int = SEED) -> TrainResult:
+    """Estimate the model on the registry (`persons` as prepared by `record`) and save it."""
+    if persons.num_rows < 2:
+        raise ValueError("the register has fewer than 2 persons: nothing to train the linkage model on")
+    damaged = damaged_copies(persons, sample, seed)
+    db = DuckDBAPI()
+    left = db.register(persons, table_name="register")
+    right = db.register(damaged, table_name="damaged")
+    linker = Linker([left, right], settings(persons.num_rows), log_level=logging.WARNING)
+    linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=seed)
+    for rule in (block_on("birth_date"), block_on("name", "county")):
+        linker.training.estimate_parameters_using_expectation_maximisation(
+            rule, fix_probability_two_random_records_match=True, record_sample_proportion=1.0)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    model = _floor_m(linker.misc.save_model_to_json())
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(model, ensure_ascii=False, indent=1), encoding="utf-8")
+    tmp.replace(path)
+    return TrainResult(path, persons.num_rows, damaged.num_rows)
+
+
+def _floor_m(model: dict, floor: float = 1e-3) -> dict:
+    """A level never seen among the training matches would otherwise veto a match outright;
+    give it a small m instead, and a u where random sampling never met it."""
+    for comp in model["comparisons"]:
+        for level in comp["comparison_levels"]:
+            if level.get("is_null_level"):
+                continue
+            level["m_probability"] = max(level.get("m_probability") or 0.0, floor)
+            level["u_probability"] = max(level.get("u_probability") or 0.0, 1e-6)
+    return model
+
+
+def predict(model_path: Path, persons: pa.Table, rows: pa.Table, *, min_probability: float) -> list[dict]:
+    """Scored pairs: person_uid ('p…'), row_uid, match_probability, match_weight."""
+    model = json.loads(model_path.read_text(encoding="utf-8"))
+    model["probability_two_random_records_match"] = 1.0 / max(persons.num_rows, 2)
+    db = DuckDBAPI()
+    left = db.register(persons, table_name="register")
+    right = db.register(rows, table_name="quarantined")
+    linker = Linker([left, right], model, log_level=logging.WARNING)
+    scored = linker.inference.predict(threshold_match_probability=min_probability).as_pyarrow_table()
+    out = []
+    for r in scored.select(["unique_id_l", "unique_id_r", "match_probability", "match_weight"]).to_pylist():
+        person, row = (r["unique_id_l"], r["unique_id_r"])
+        if not person.startswith("p"):
+            person, row = row, person
+        out.append({"person_uid": person, "row_uid": row, "match_probability": r["match_probability"],
+                    "match_weight": r["match_weight"]})
+    return out

@@ -1,0 +1,380 @@
+"""Record linkage of quarantined feed rows (shared/spec/feeds.md): a row whose id_number is
+missing or invalid is matched to a registry person on name, birth date, region, sex and the
+mistyped id number.
+
+`link_quarantine` scores every unresolved row awaiting linkage: a clear match at or above
+`threshold_auto` is linked at once; matches between the thresholds go to the clerical
+review queue (`link_candidates`); the rest stay quarantined with "no match in the register"
+(retried on the next run, as the register grows). A linked row becomes usable downstream
+like any accepted row: it is written to the lake as an extra Parquet for its feed and month
+under a ledger entry of its own (file_name "linkage:…", so `feeds.service.lake_files`
+lists it), indexed in `feed_records` with its original content digest (a re-delivery of the
+same row is then a duplicate), and counted as `linked`/`accepted` on the load it came in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+from sqlalchemy import Connection, Engine, and_, func, insert, or_, select, update
+
+from safetynet.errors import SafetynetError
+from safetynet.feeds import store as feeds_store
+from safetynet.feeds import validate
+from safetynet.feeds.model import FEED_BY_NAME, LINKAGE_REASON
+from safetynet.linkage import model
+from safetynet.linkage.store import link_candidates
+from safetynet.registry import store as reg
+
+AWAITING = f"id_number: {LINKAGE_REASON}"
+NO_MATCH = "no match in the register"
+IN_REVIEW = "linkage: candidates awaiting clerical review"
+MAX_CANDIDATES = 5
+
+
+class CandidateError(SafetynetError):
+    """A review decision on a candidate that does not exist or was already decided."""
+
+
+@dataclass
+class LinkReport:
+    rows: int = 0  # unresolved rows considered
+    linked: int = 0  # auto-linked now
+    review: int = 0  # rows sent to the review queue
+    no_match: int = 0
+    model_trained: bool = False
+    links: list[dict] = field(default_factory=list)  # quarantine_id, record_id, feed, id_number, p
+
+    def as_dict(self) -> dict:
+        return {"rows": self.rows, "linked": self.linked, "review": self.review,
+                "no_match": self.no_match, "model_trained": self.model_trained}
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def default_model_path() -> Path:
+    from safetynet.config import get_settings
+
+    return get_settings().data_dir / "linkage" / "model.json"
+
+
+def default_lake_dir() -> Path:
+    from safetynet.config import get_settings
+
+    return get_settings().data_dir / "lake"
+
+
+# --- reading both sides ---------------------------------------------------------------
+
+def registry_persons(conn: Connection) -> tuple[pa.Table, dict[str, dict]]:
+    """Every person as a linkage record (region: the current household's), plus uid → person."""
+    p, m, h = reg.persons, reg.memberships, reg.households
+    current = (select(m.c.person_id, func.max(h.c.region_code).label("region"))
+               .join(h, h.c.id == m.c.household_id).where(m.c.valid_to.is_(None))
+               .group_by(m.c.person_id).subquery())
+    q = (select(p.c.id, p.c.id_number, p.c.name, p.c.sex, p.c.birth_date, current.c.region)
+         .outerjoin(current, current.c.person_id == p.c.id).order_by(p.c.id))
+    records, people = [], {}
+    for r in conn.execute(q).mappings():
+        uid = f"p{r['id']}"
+        records.append(model.record(uid, r["name"], r["birth_date"], r["sex"], r["region"], r["id_number"]))
+        people[uid] = {"person_id": r["id"], "id_number": r["id_number"]}
+    return model.to_table(records), people
+
+
+def _pending_rows(conn: Connection) -> list[dict]:
+    q = feeds_store.quarantine
+    in_review = select(link_candidates.c.quarantine_id).where(link_candidates.c.status == "pending")
+    sel = select(q).where(q.c.resolved_at.is_(None),
+                          or_(q.c.reason == AWAITING, q.c.reason.like(f"{NO_MATCH}%")),
+                          q.c.id.not_in(in_review)).order_by(q.c.id)
+    return [dict(r) for r in conn.execute(sel).mappings()]
+
+
+def _row_record(qrow: dict) -> dict:
+    row = qrow["row"] if isinstance(qrow["row"], dict) else json.loads(qrow["row"])
+    return model.record(f"q{qrow['id']}", row.get("name"), row.get("birth_date"), None,
+                        row.get("region"), row.get("id_number"))
+
+
+def _rejected_pairs(conn: Connection) -> set[tuple[int, int]]:
+    c = link_candidates.c
+    return {(r[0], r[1]) for r in conn.execute(
+        select(c.quarantine_id, c.person_id).where(c.status == "rejected"))}
+
+
+# --- the run --------------------------------------------------------------------------
+
+def train(engine: Engine, *, model_path: Path | None = None, sample: int = 5000) -> model.TrainResult:
+    """(Re)train the model on the current register and save it."""
+    with engine.connect() as conn:
+        persons, _ = registry_persons(conn)
+    return model.train_model(persons, model_path or default_model_path(), sample=sample)
+
+
+def link_quarantine(engine: Engine, *, model_path: Path | None = None, threshold_auto: float = 0.99,
+                    threshold_review: float = 0.5, lake_dir: Path | None = None,
+                    actor: str = "linkage") -> LinkReport:
+    if not 0 < threshold_review <= threshold_auto <= 1:
+        raise ValueError("thresholds must satisfy 0 < review <= auto <= 1")
+    model_path = Path(model_path or default_model_path())
+    lake_dir = Path(lake_dir or default_lake_dir())
+    report = LinkReport()
+    with engine.connect() as conn:
+        rows = _pending_rows(conn)
+        report.rows = len(rows)
+        if not rows:
+            return report
+        persons, people = registry_persons(conn)
+        rejected = _rejected_pairs(conn)
+    if persons.num_rows < 2:
+        decisions = {r["id"]: [] for r in rows}
+    else:
+        if not model_path.is_file():
+            model.train_model(persons, model_path)
+            report.model_trained = True
+        scored = model.predict(model_path, persons, model.to_table([_row_record(r) for r in rows]),
+                               min_probability=threshold_review)
+        decisions = {r["id"]: [] for r in rows}
+        for s in scored:
+            qid = int(s["row_uid"][1:])
+            person = people[s["person_uid"]]
+            if (qid, person["person_id"]) in rejected:
+                continue
+            decisions[qid].append(s | person)
+    by_id = {r["id"]: r for r in rows}
+    auto, review, none = [], [], []
+    for qid, cands in decisions.items():
+        cands.sort(key=lambda c: -c["match_probability"])
+        if not cands:
+            none.append(qid)
+        elif cands[0]["match_probability"] >= threshold_auto and (
+                len(cands) == 1 or cands[1]["match_probability"] < threshold_review):
+            auto.append((by_id[qid], cands[0]))
+        else:
+            review.append((qid, cands[:MAX_CANDIDATES]))
+    now = _now()
+    with engine.begin() as conn:
+        q = feeds_store.quarantine
+        if none:
+            conn.execute(update(q).where(q.c.id.in_(none)).values(reason=NO_MATCH))
+        for qid, cands in review:
+            conn.execute(update(q).where(q.c.id == qid).values(reason=IN_REVIEW))
+            conn.execute(insert(link_candidates), [
+                {"quarantine_id": qid, "person_id": c["person_id"],
+                 "match_probability": float(c["match_probability"]),
+                 "match_weight": float(c["match_weight"]), "rank": k + 1, "status": "pending",
+                 "created_at": now} for k, c in enumerate(cands)])
+        _link(conn, auto, lake_dir, actor, "auto")
+    report.linked, report.review, report.no_match = len(auto), len(review), len(none)
+    report.links = [{"quarantine_id": r["id"], "feed": r["feed"], "record_id": r["record_id"],
+                     "id_number": c["id_number"], "match_probability": c["match_probability"]}
+                    for r, c in auto]
+    return report
+
+
+# --- linking: resolve, lake, record index, ledger counts --------------------------------
+
+def _link(conn: Connection, pairs: list[tuple[dict, dict]], lake_dir: Path, actor: str, how: str) -> None:
+    """Resolve quarantine rows as linked to persons, inside the caller's transaction."""
+    if not pairs:
+        return
+    now = _now()
+    written: list[Path] = []
+    try:
+        groups: dict[int, list[tuple[dict, dict]]] = {}
+        for qrow, cand in pairs:
+            groups.setdefault(qrow["load_id"], []).append((qrow, cand))
+        for load_id, group in groups.items():
+            written.append(_link_load(conn, load_id, group, lake_dir, actor, how, now))
+    except BaseException:
+        for p in written:
+            p.unlink(missing_ok=True)
+        raise
+
+
+def _link_load(conn: Connection, load_id: int, group: list[tuple[dict, dict]], lake_dir: Path,
+               actor: str, how: str, now: dt.datetime) -> Path:
+    loads, q, fr = feeds_store.feed_loads, feeds_store.quarantine, feeds_store.feed_records
+    load = conn.execute(select(loads).where(loads.c.id == load_id)).mappings().one()
+    feed = FEED_BY_NAME[load["feed"]]
+    raw_rows = []
+    for qrow, cand in group:
+        row = dict(qrow["row"] if isinstance(qrow["row"], dict) else json.loads(qrow["row"]))
+        row["id_number"] = cand["id_number"]
+        raw_rows.append(row)
+    names = list(dict.fromkeys(k for r in raw_rows for k in r))
+    raw = pa.table({k: pa.array([None if r.get(k) is None else str(r[k]) for r in raw_rows], pa.string())
+                    for k in names})
+    checked = validate.check(feed, raw)
+    bad = checked.bad_mask(raw.num_rows)
+    if bad.any():  # cannot happen for rows whose only fault was the id; refuse rather than guess
+        raise SafetynetError(f"linked rows of load {load_id} still fail the {feed.name} contract")
+
+    # versions: a record_id already accepted (an earlier version) is superseded
+    record_ids = [qrow["record_id"] for qrow, _ in group]
+    old = {r["record_id"]: r for r in conn.execute(
+        select(fr.c.id, fr.c.record_id, fr.c.version).where(
+            fr.c.feed == feed.name, fr.c.is_current, fr.c.record_id.in_(record_ids))).mappings()}
+    versions = np.array([old[r]["version"] + 1 if r in old else 1 for r in record_ids], dtype=np.int32)
+    if old:
+        conn.execute(update(fr).where(fr.c.id.in_([o["id"] for o in old.values()])).values(is_current=False))
+
+    ledger = {"file_name": f"linkage:{load['file_name']}", "digest": "", "feed": feed.name,
+              "month": load["month"], "status": "loading", "rows": 0, "accepted": 0, "linked": 0,
+              "quarantined": 0, "duplicate": 0, "corrected": 0, "errors": [], "actor": actor,
+              "started_at": now}
+    link_load_id = conn.execute(insert(loads).returning(loads.c.id), ledger).scalar_one()
+    lines = np.array([qrow["line"] for qrow, _ in group], dtype=np.int32)
+    out = checked.typed.append_column("version", pa.array(versions))
+    out = out.append_column("load_id", pa.array(np.full(len(group), link_load_id, dtype=np.int64)))
+    out = out.append_column("line", pa.array(lines))
+    month_dir = lake_dir / feed.name / f"month={load['month']}"
+    month_dir.mkdir(parents=True, exist_ok=True)
+    tmp = month_dir / f".link-{link_load_id}.{os.getpid()}.tmp"
+    pq.write_table(out, tmp)
+    digest = hashlib.sha256(tmp.read_bytes()).hexdigest()
+    target = month_dir / f"link-{digest[:16]}.parquet"
+    os.replace(tmp, target)
+    conn.execute(update(loads).where(loads.c.id == link_load_id).values(
+        status="loaded", digest=digest, lake_path=str(target), finished_at=_now()))
+
+    conn.execute(insert(fr), [
+        {"feed": feed.name, "record_id": qrow["record_id"], "content_digest": qrow["content_digest"],
+         "version": int(v), "month": load["month"], "load_id": link_load_id, "line": int(qrow["line"]),
+         "id_number": cand["id_number"], "is_current": True}
+        for (qrow, cand), v in zip(group, versions, strict=True)])
+    for qrow, cand in group:
+        resolution = {"linked": True, "how": how, "person_id": cand["person_id"],
+                      "id_number": cand["id_number"],
+                      "match_probability": round(float(cand["match_probability"]), 6),
+                      "lake_load_id": link_load_id}
+        conn.execute(update(q).where(q.c.id == qrow["id"]).values(
+            resolved_at=now, resolved_by=actor, resolution=json.dumps(resolution, ensure_ascii=False)))
+    k = len(group)
+    conn.execute(update(loads).where(loads.c.id == load_id).values(
+        accepted=loads.c.accepted + k, linked=loads.c.linked + k, quarantined=loads.c.quarantined - k))
+    return target
+
+
+# --- the clerical review queue ----------------------------------------------------------
+
+def list_candidates(engine: Engine, *, status: str = "pending", limit: int = 50, offset: int = 0) -> dict:
+    c, q, p = link_candidates.c, feeds_store.quarantine, reg.persons
+    where = c.status == status
+    sel = (select(c.id, c.quarantine_id, c.person_id, c.match_probability, c.match_weight, c.rank,
+                  c.status, c.created_at, c.decided_at, c.decided_by, q.c.feed, q.c.record_id, q.c.row,
+                  p.c.id_number.label("person_id_number"), p.c.name.label("person_name"),
+                  p.c.birth_date.label("person_birth_date"))
+           .join(q, q.c.id == c.quarantine_id).join(p, p.c.id == c.person_id)
+           .where(where).order_by(c.quarantine_id, c.rank).limit(limit).offset(offset))
+    with engine.connect() as conn:
+        total = conn.execute(select(func.count()).select_from(link_candidates).where(where)).scalar_one()
+        items = []
+        for r in conn.execute(sel).mappings():
+            item = dict(r)
+            item["row"] = item["row"] if isinstance(item["row"], dict) else json.loads(item["row"])
+            for k in ("created_at", "decided_at", "person_birth_date"):
+                item[k] = item[k].isoformat() if item[k] is not None else None
+            items.append(item)
+    return {"total": total, "limit": limit, "offset": offset, "items": items}
+
+
+def _candidate(conn: Connection, candidate_id: int) -> dict:
+    row = conn.execute(select(link_candidates).where(link_candidates.c.id == candidate_id)
+                       .with_for_update()).mappings().first()
+    if row is None:
+        raise CandidateError(f"no link candidate {candidate_id}")
+    if row["status"] != "pending":
+        raise CandidateError(f"link candidate {candidate_id} is already {row['status']}")
+    return dict(row)
+
+
+def accept(engine: Engine, candidate_id: int, actor: str, *, lake_dir: Path | None = None) -> dict:
+    """Link the candidate's quarantined row to its person; the row's other candidates are
+    superseded."""
+    lake_dir = Path(lake_dir or default_lake_dir())
+    c = link_candidates.c
+    with engine.begin() as conn:
+        cand = _candidate(conn, candidate_id)
+        qrow = dict(conn.execute(select(feeds_store.quarantine).where(
+            feeds_store.quarantine.c.id == cand["quarantine_id"])).mappings().one())
+        id_number = conn.execute(select(reg.persons.c.id_number).where(
+            reg.persons.c.id == cand["person_id"])).scalar_one()
+        now = _now()
+        conn.execute(update(link_candidates).where(c.id == candidate_id).values(
+            status="accepted", decided_at=now, decided_by=actor))
+        conn.execute(update(link_candidates).where(
+            c.quarantine_id == cand["quarantine_id"], c.status == "pending").values(
+            status="superseded", decided_at=now, decided_by=actor))
+        _link(conn, [(qrow, cand | {"id_number": id_number})], lake_dir, actor, "review")
+    return {"candidate_id": candidate_id, "status": "accepted", "quarantine_id": cand["quarantine_id"],
+            "id_number": id_number}
+
+
+def reject(engine: Engine, candidate_id: int, actor: str) -> dict:
+    """Reject one candidate; when none of the row's candidates is left pending, the row stays
+    quarantined with "no match in the register"."""
+    c = link_candidates.c
+    with engine.begin() as conn:
+        cand = _candidate(conn, candidate_id)
+        now = _now()
+        conn.execute(update(link_candidates).where(c.id == candidate_id).values(
+            status="rejected", decided_at=now, decided_by=actor))
+        left = conn.execute(select(func.count()).select_from(link_candidates).where(
+            and_(c.quarantine_id == cand["quarantine_id"], c.status == "pending"))).scalar_one()
+        if not left:
+            q = feeds_store.quarantine
+            conn.execute(update(q).where(q.c.id == cand["quarantine_id"]).values(
+                reason=f"{NO_MATCH} (candidates rejected in review)"))
+    return {"candidate_id": candidate_id, "status": "rejected", "quarantine_id": cand["quarantine_id"],
+            "pending_left": left}
+
+
+# --- scoring against the synthetic truth -------------------------------------------------
+
+def score(engine: Engine, truth_dir: Path) -> dict:
+    """Precision and recall of links against truth/bad_ids.parquet: a link is correct when
+    its id_number equals true_id_number. Recall is over the truth rows that were quarantined
+    awaiting linkage and whose true person is in the register (the linkable ones)."""
+    truth = pq.read_table(Path(truth_dir) / "bad_ids.parquet").to_pylist()
+    true_id = {(t["feed"], t["record_id"]): t["true_id_number"] for t in truth}
+    q = feeds_store.quarantine
+    with engine.connect() as conn:
+        quarantined = [dict(r) for r in conn.execute(select(q.c.feed, q.c.record_id, q.c.resolution))
+                       .mappings()]
+        registered = {r[0] for r in conn.execute(select(reg.persons.c.id_number))}
+        c = link_candidates.c
+        proposed = {(r[0], r[1], r[2]) for r in conn.execute(
+            select(q.c.feed, q.c.record_id, reg.persons.c.id_number)
+            .join(link_candidates, c.quarantine_id == q.c.id)
+            .join(reg.persons, reg.persons.c.id == c.person_id)
+            .where(c.status == "pending"))}
+    links = {}
+    for r in quarantined:
+        res = json.loads(r["resolution"]) if r["resolution"] else {}
+        if res.get("linked"):
+            links[(r["feed"], r["record_id"])] = res
+    auto = {k: v for k, v in links.items() if v.get("how") == "auto"}
+    in_truth = [k for k in auto if k in true_id]
+    correct = sum(auto[k]["id_number"] == true_id[k] for k in in_truth)
+    linkable = [k for k in {(r["feed"], r["record_id"]) for r in quarantined}
+                if k in true_id and true_id[k] in registered]
+    found = sum(1 for k in linkable if k in auto and auto[k]["id_number"] == true_id[k])
+    in_review = sum(1 for k in linkable if (*k, true_id[k]) in proposed)
+    return {"auto_links": len(auto), "auto_links_in_truth": len(in_truth), "correct": correct,
+            "precision": correct / len(auto) if auto else 1.0,
+            "linkable": len(linkable), "recall": found / len(linkable) if linkable else 1.0,
+            "in_review_with_true_candidate": in_review,
+            "recall_with_review": (found + in_review) / len(linkable) if linkable else 1.0,
+            "linked_total": len(links), "quarantined_rows": len(quarantined)}
