@@ -13,6 +13,7 @@ from safetynet.errors import NotFoundError, SafetynetError
 from safetynet.linkage.api import router as linkage_router
 from safetynet.registry.api import router as registry_router
 from safetynet.rules.api import router as rules_router
+from safetynet.simulation.api import router as simulation_router
 from safetynet.standards.service import store_lookup
 
 STATIC = Path(__file__).parent / "static"
@@ -46,6 +47,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(registry_router, prefix="/api/v1")
     app.include_router(rules_router, prefix="/api/v1")
     app.include_router(linkage_router, prefix="/api/v1")
+    app.include_router(simulation_router, prefix="/api/v1")
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def home() -> str:

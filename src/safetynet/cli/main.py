@@ -11,6 +11,7 @@ from safetynet.linkage.cli import app as linkage_app
 from safetynet.regions.cli import app as regions_app
 from safetynet.registry.cli import app as registry_app
 from safetynet.rules.cli import assess, counterfactual_cli
+from safetynet.simulation.cli import simulate_cli
 from safetynet.standards.cli import app as standards_app
 from safetynet.synth.cli import synth
 
@@ -35,6 +36,7 @@ def db_upgrade() -> None:
 app.command("synth")(synth)
 app.command("assess")(assess)
 app.command("facts")(facts_cli)
+app.command("simulate")(simulate_cli)
 app.command("counterfactual")(counterfactual_cli)
 app.command("demo")(demo)
 app.command("serve")(serve)

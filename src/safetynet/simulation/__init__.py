@@ -1,0 +1,1 @@
+"""Policy simulation: baseline vs a changed dibao standard over the whole registry."""

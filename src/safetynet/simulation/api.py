@@ -1,0 +1,52 @@
+"""`POST /simulate` (mounted under /api/v1 by the lead): body {month, dibao_standard,
+region?} → the simulation result as JSON (money in fen). Invalid input answers 422
+`{"code": "invalid", "message": …, "field": …}` like the rules API."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from safetynet.simulation.model import SimulationInputError, check_month, check_region, parse_change
+
+router = APIRouter(tags=["simulation 政策模拟"])
+
+
+class SimulateBody(BaseModel):
+    month: str = Field(..., examples=["2025-07"])
+    dibao_standard: str = Field(..., examples=["+7%"], description="+7%, -3%, +50 (yuan), =1000 (yuan)")
+    region: str | None = Field(None, examples=["3704"])
+
+
+def _invalid(message: str, field: str) -> JSONResponse:
+    return JSONResponse(status_code=422, content={"code": "invalid", "message": message, "field": field})
+
+
+def _engine(request: Request):  # noqa: ANN202
+    engine = getattr(request.app.state, "engine", None)
+    if engine is not None:
+        return engine
+    from safetynet.db import get_engine
+    return get_engine()
+
+
+@router.post("/simulate", summary="Policy simulation: a changed dibao standard over the registry 政策模拟")
+async def simulate(body: SimulateBody, request: Request) -> JSONResponse:
+    """Baseline vs reform for the month: households newly in / out of each tier and the
+    monthly and annual cost change (fen), by county and in total."""
+    from safetynet.config import get_settings
+    from safetynet.simulation import service
+
+    for field, check in (("month", lambda: check_month(body.month)),
+                         ("dibao_standard", lambda: parse_change(body.dibao_standard)),
+                         ("region", lambda: check_region(body.region))):
+        try:
+            check()
+        except SimulationInputError as e:
+            return _invalid(str(e), field)
+    lake_dir = getattr(request.app.state, "lake_dir", None) or get_settings().data_dir / "lake"
+    result = await run_in_threadpool(service.simulate, _engine(request), month=body.month,
+                                     dibao_change=body.dibao_standard, region=body.region, lake_dir=lake_dir)
+    return JSONResponse(result.as_dict())

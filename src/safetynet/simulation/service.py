@@ -1,0 +1,300 @@
+"""`simulate`: the registry assessed twice for a month — with the store's local standards
+(baseline) and with the dibao standard changed (reform) — and the difference by county.
+
+Facts are computed once (`analytics.service.household_facts`); the standards are looked up
+once per county × registration (`standards.service.lookup`, in force on the month's last
+day; a place without a stored dibao standard takes the rules' dated default). The
+extremely-poor basic standard is passed explicitly: the stored value when there is one
+(kept unchanged by the reform), otherwise what the rules would default to for the dibao
+standard in use (so it follows the reformed dibao standard like the rules do).
+Money is integer fen throughout the result (benefits are rounded to the fen by the rules).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from sqlalchemy import Engine
+
+from safetynet.analytics.adapter import to_assess_inputs
+from safetynet.analytics.facts import month_window
+from safetynet.analytics.service import household_facts
+from safetynet.errors import NotFoundError
+from safetynet.regions import service as regions_service
+from safetynet.rules.service import assess_many
+from safetynet.rules.system import get_system
+from safetynet.simulation.model import DibaoChange, check_month, check_region, parse_change
+from safetynet.standards import service as standards_service
+
+TIERS = ("extremely_poor", "dibao", "dibao_edge", "rigid_expenditure", "none")
+TIER_LABELS = {"extremely_poor": "特困", "dibao": "低保", "dibao_edge": "低保边缘",
+               "rigid_expenditure": "刚性支出困难", "none": "无"}
+
+
+@dataclass
+class Summary:
+    """One county (or the total): counts per tier and monthly cost in fen."""
+    code: str
+    name: str
+    households: int = 0
+    baseline: dict[str, int] = field(default_factory=dict)
+    reform: dict[str, int] = field(default_factory=dict)
+    newly: dict[str, int] = field(default_factory=dict)  # in the tier under the reform only
+    left: dict[str, int] = field(default_factory=dict)  # in the tier under the baseline only
+    monthly_baseline_fen: int = 0
+    monthly_reform_fen: int = 0
+
+    @property
+    def monthly_change_fen(self) -> int:
+        return self.monthly_reform_fen - self.monthly_baseline_fen
+
+    @property
+    def annual_change_fen(self) -> int:
+        return self.monthly_change_fen * 12
+
+    def as_dict(self) -> dict:
+        return {"code": self.code, "name": self.name, "households": self.households,
+                "baseline": self.baseline, "reform": self.reform, "newly": self.newly, "left": self.left,
+                "monthly_baseline_fen": self.monthly_baseline_fen,
+                "monthly_reform_fen": self.monthly_reform_fen,
+                "monthly_change_fen": self.monthly_change_fen, "annual_change_fen": self.annual_change_fen}
+
+
+@dataclass
+class SimulationResult:
+    month: str
+    as_of: dt.date
+    change: DibaoChange
+    region: str | None
+    total: Summary
+    counties: list[Summary]
+    # per assessed household, in the same order
+    household_ids: np.ndarray
+    county_codes: np.ndarray
+    baseline_tier: np.ndarray
+    reform_tier: np.ndarray
+    baseline_benefit_fen: np.ndarray
+    reform_benefit_fen: np.ndarray
+    baseline_dibao_standard_fen: np.ndarray
+    reform_dibao_standard_fen: np.ndarray
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict:
+        return {"month": self.month, "as_of": self.as_of.isoformat(), "dibao_standard": self.change.text,
+                "description": self.change.describe(), "region": self.region,
+                "total": self.total.as_dict(), "counties": [c.as_dict() for c in self.counties],
+                "seconds": round(self.seconds, 3)}
+
+
+def _fen(values: np.ndarray) -> np.ndarray:
+    return np.rint(np.asarray(values, dtype=np.float64) * 100).astype(np.int64)
+
+
+def _restrict(households: pa.Table, persons: pa.Table, region: str | None) -> tuple[pa.Table, pa.Table]:
+    if not region:
+        return households, persons
+    keep = pc.starts_with(households.column("region_code"), region)
+    households = households.filter(keep)
+    persons = persons.filter(pc.is_in(persons.column("household_id"),
+                                      value_set=households.column("household_id")))
+    return households, persons
+
+
+def _default_fen(as_of: dt.date) -> dict[str, dict[str, int | None]]:
+    """The rules' dated defaults (fen) by registration, and the basic-standard floor ratio."""
+    p = get_system().get_parameters_at_instant(as_of.isoformat())
+    out: dict[str, dict] = {}
+    for reg in ("urban", "rural"):
+        out[reg] = {"dibao": int(round(float(p.standards.dibao_standard[reg]) * 100)),
+                    "extremely_poor_basic": int(round(float(p.standards.extremely_poor_basic_standard[reg])
+                                                      * 100))}
+    out["ratio"] = {"value": float(p.extremely_poor.basic_standard_min_ratio)}
+    return out
+
+
+def _standards(engine: Engine, counties: np.ndarray, registrations: np.ndarray,
+               on: dt.date) -> tuple[np.ndarray, np.ndarray]:
+    """Per household: the stored dibao standard (fen; the default where none) and the stored
+    extremely-poor basic standard (fen; -1 where none), one lookup per county × registration."""
+    defaults = _default_fen(on)
+    dibao = np.zeros(len(counties), np.int64)
+    basic = np.full(len(counties), -1, np.int64)
+    pairs = np.char.add(np.char.add(counties.astype(str), "|"), registrations.astype(str))
+    for pair in np.unique(pairs):
+        county, reg = str(pair).split("|")
+        try:
+            found = standards_service.lookup(engine, region=county, registration=reg, on=on)
+        except NotFoundError:
+            found = {}
+        mask = pairs == pair
+        dibao[mask] = found.get("dibao", defaults[reg]["dibao"])
+        basic[mask] = found.get("extremely_poor_basic", -1)
+    return dibao, basic
+
+
+def _basic_for(dibao_fen: np.ndarray, stored_basic: np.ndarray, registrations: np.ndarray,
+               on: dt.date) -> np.ndarray:
+    """The extremely-poor basic standard (yuan) the rules would use: the stored one, else
+    the provincial default while dibao is the default, else the floor ratio × dibao."""
+    d = _default_fen(on)
+    urban = registrations == "urban"
+    default_dibao = np.where(urban, d["urban"]["dibao"], d["rural"]["dibao"])
+    default_basic = np.where(urban, d["urban"]["extremely_poor_basic"], d["rural"]["extremely_poor_basic"])
+    derived = np.where(dibao_fen == default_dibao, default_basic / 100.0,
+                       d["ratio"]["value"] * dibao_fen / 100.0)
+    return np.where(stored_basic >= 0, stored_basic / 100.0, derived)
+
+
+def _county_names(engine: Engine, codes: list[str]) -> dict[str, str]:
+    names = {}
+    for code in codes:
+        try:
+            names[code] = regions_service.get_region(engine, code=code).name
+        except NotFoundError:
+            names[code] = ""
+    return names
+
+
+def _summary(code: str, name: str, base_t: np.ndarray, ref_t: np.ndarray, base_b: np.ndarray,
+             ref_b: np.ndarray) -> Summary:
+    s = Summary(code=code, name=name, households=int(len(base_t)))
+    for t in TIERS:
+        in_base, in_ref = base_t == t, ref_t == t
+        s.baseline[t] = int(in_base.sum())
+        s.reform[t] = int(in_ref.sum())
+        s.newly[t] = int((in_ref & ~in_base).sum())
+        s.left[t] = int((in_base & ~in_ref).sum())
+    s.monthly_baseline_fen = sum(int(x) for x in base_b)
+    s.monthly_reform_fen = sum(int(x) for x in ref_b)
+    return s
+
+
+def simulate(engine: Engine, *, month: str, dibao_change: str | DibaoChange, region: str | None,
+             lake_dir: Path) -> SimulationResult:
+    """Baseline vs reform for `month` (YYYY-MM), optionally only under `region` (a code prefix).
+    Raises SimulationInputError for a bad month, change or region."""
+    t0 = time.perf_counter()
+    check_month(month)
+    change = dibao_change if isinstance(dibao_change, DibaoChange) else parse_change(dibao_change)
+    region = check_region(region)
+    _, as_of, _, _ = month_window(month)
+    households, persons = household_facts(engine, month=month, lake_dir=Path(lake_dir))
+    households, persons = _restrict(households, persons, region)
+    region_codes = np.asarray(households.column("region_code").to_pylist(), dtype=object).astype(str)
+    registrations = np.asarray(households.column("registration").to_pylist(), dtype=object).astype(str)
+    counties_all = np.array([c[:6] for c in region_codes], dtype=str) if len(region_codes) else \
+        np.zeros(0, dtype=str)
+    base_dibao, stored_basic = _standards(engine, counties_all, registrations, as_of)
+    ref_dibao = np.array([change.apply(int(x)) for x in base_dibao], dtype=np.int64)
+
+    def run(dibao_fen: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        local = {"dibao_standard": dibao_fen / 100.0,
+                 "extremely_poor_basic_standard": _basic_for(dibao_fen, stored_basic, registrations, as_of)}
+        h, p, ids = to_assess_inputs(households, persons, local=local)
+        if len(ids) == 0:
+            return ids, np.zeros(0, dtype=str), np.zeros(0, np.int64)
+        out = assess_many(as_of=as_of, households=h, persons=p)["households"]
+        return ids, np.asarray(out["household_tier"]).astype(str), _fen(out["total_benefit"])
+
+    ids, base_t, base_b = run(base_dibao)
+    _, ref_t, ref_b = run(ref_dibao)
+    keep = households.column("members").to_numpy(zero_copy_only=False) > 0
+    counties = counties_all[keep]
+    codes = sorted(set(counties.tolist()))
+    names = _county_names(engine, codes)
+    rows = []
+    for code in codes:
+        m = counties == code
+        rows.append(_summary(code, names[code], base_t[m], ref_t[m], base_b[m], ref_b[m]))
+    total = _summary(region or "", "合计", base_t, ref_t, base_b, ref_b)
+    return SimulationResult(month=month, as_of=as_of, change=change, region=region, total=total,
+                            counties=rows, household_ids=ids, county_codes=counties,
+                            baseline_tier=base_t, reform_tier=ref_t, baseline_benefit_fen=base_b,
+                            reform_benefit_fen=ref_b, baseline_dibao_standard_fen=base_dibao[keep],
+                            reform_dibao_standard_fen=ref_dibao[keep], seconds=time.perf_counter() - t0)
+
+
+# --- Excel ---------------------------------------------------------------------------------
+
+def _yuan(fen: int) -> float:
+    return fen / 100  # display only: cells are formatted to 2 decimals
+
+
+def _row(s: Summary) -> list:
+    out: list = [s.code, s.name, s.households]
+    for t in TIERS[:-1]:
+        out += [s.baseline[t], s.reform[t], s.newly[t], s.left[t]]
+    out += [_yuan(s.monthly_baseline_fen), _yuan(s.monthly_reform_fen), _yuan(s.monthly_change_fen),
+            _yuan(s.annual_change_fen)]
+    return out
+
+
+def _headers() -> list[str]:
+    out = ["区划代码", "县（市、区）", "评估户数"]
+    for t in TIERS[:-1]:
+        label = TIER_LABELS[t]
+        out += [f"{label}户数（现行）", f"{label}户数（调整后）", f"新增{label}户数", f"退出{label}户数"]
+    return out + ["月支出（现行，元）", "月支出（调整后，元）", "月支出变化（元）", "年支出变化（元）"]
+
+
+def to_excel(result: SimulationResult, path: Path) -> Path:
+    """Sheets 总表 (the totals) and 分县 (one row per county), Chinese headers, yuan amounts."""
+    import xlsxwriter
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    book = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False})
+    try:
+        bold = book.add_format({"bold": True})
+        money = book.add_format({"num_format": "#,##0.00"})
+        total = book.add_worksheet("总表")
+        t = result.total
+        items: list[tuple[str, object]] = [
+            ("月份", result.month), ("测算日", result.as_of.isoformat()),
+            ("调整方案", f"{result.change.text}（{result.change.describe()}）"),
+            ("范围", result.region or "全部"), ("评估户数", t.households)]
+        for tier in TIERS[:-1]:
+            label = TIER_LABELS[tier]
+            items += [(f"{label}户数（现行）", t.baseline[tier]), (f"{label}户数（调整后）", t.reform[tier]),
+                      (f"新增{label}户数", t.newly[tier]), (f"退出{label}户数", t.left[tier])]
+        money_items = [("月支出（现行，元）", t.monthly_baseline_fen),
+                       ("月支出（调整后，元）", t.monthly_reform_fen),
+                       ("月支出变化（元）", t.monthly_change_fen), ("年支出变化（元）", t.annual_change_fen)]
+        total.write_row(0, 0, ["项目", "数值"], bold)
+        r = 1
+        for label, value in items:
+            total.write_string(r, 0, label)
+            if isinstance(value, str):
+                total.write_string(r, 1, value)
+            else:
+                total.write_number(r, 1, value)
+            r += 1
+        for label, fen in money_items:
+            total.write_string(r, 0, label)
+            total.write_number(r, 1, _yuan(fen), money)
+            r += 1
+        total.set_column(0, 0, 24)
+        total.set_column(1, 1, 30)
+
+        sheet = book.add_worksheet("分县")
+        headers = _headers()
+        sheet.write_row(0, 0, headers, bold)
+        n_money = 4
+        for i, s in enumerate([*result.counties, result.total], start=1):
+            row = _row(s)
+            sheet.write_string(i, 0, s.code)
+            sheet.write_string(i, 1, s.name)
+            for j, v in enumerate(row[2:], start=2):
+                sheet.write_number(i, j, v, money if j >= len(headers) - n_money else None)
+        sheet.set_column(0, 1, 14)
+        sheet.set_column(2, len(headers) - 1, 12)
+        sheet.freeze_panes(1, 2)
+    finally:
+        book.close()
+    return path
