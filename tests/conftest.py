@@ -92,3 +92,13 @@ def settings_env(engine: Engine, tmp_path: Path, monkeypatch) -> Path:  # noqa: 
     db._engines[url] = engine
     yield tmp_path / "data"
     get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def synthetic_province(tmp_path_factory) -> Path:  # noqa: ANN001
+    """A small synthetic province (2,000 persons, 2 months from 2025-01), generated once."""
+    from safetynet.synth.service import generate
+
+    out = tmp_path_factory.mktemp("synth")
+    generate(persons=2000, months=2, seed=1, out=out)
+    return out

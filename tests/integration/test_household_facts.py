@@ -121,13 +121,9 @@ def test_facts_cli_writes_parquet(settings_env: Path, engine: Engine, tmp_path: 
     assert CliRunner().invoke(app, ["2025-13", str(tmp_path / "out")]).exit_code == 2
 
 
-@pytest.fixture(scope="module")
-def province(tmp_path_factory) -> Path:  # noqa: ANN001
-    from safetynet.synth.service import generate
-
-    out = tmp_path_factory.mktemp("synth")
-    generate(persons=2000, months=2, seed=1, out=out)
-    return out
+@pytest.fixture
+def province(synthetic_province: Path) -> Path:
+    return synthetic_province
 
 
 def test_synthetic_province(engine: Engine, tmp_path: Path, province: Path) -> None:

@@ -26,13 +26,9 @@ MONTH = "2025-02"
 AS_OF = dt.date(2025, 2, 28)
 
 
-@pytest.fixture(scope="module")
-def province(tmp_path_factory) -> Path:  # noqa: ANN001
-    from safetynet.synth.service import generate
-
-    out = tmp_path_factory.mktemp("synth")
-    generate(persons=2000, months=2, seed=1, out=out)
-    return out
+@pytest.fixture
+def province(synthetic_province: Path) -> Path:
+    return synthetic_province
 
 
 def _load(engine: Engine, province: Path, lake: Path) -> None:
