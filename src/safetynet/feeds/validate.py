@@ -116,10 +116,9 @@ def _typed_column(col: FeedColumn, raw: pa.Array, problems: list[Problem]) -> pa
                                 lambda v: f"not a 12-digit administrative code: {v!r}"))
         return pc.if_else(ok, raw, _NULL_S)
     if k is Kind.ID:
-        ids = cells.parse_id_numbers(raw)
-        if col.name != "id_number":  # the person's own number is judged in check()
-            problems.append(Problem(col.name, ids.invalid, lambda v: _id_reason(v).replace(
-                "id_number", col.name, 1)))
+        ids = cells.parse_id_numbers(raw)  # another person's number, e.g. cadre_id_number
+        problems.append(Problem(col.name, ids.invalid, lambda v: _id_reason(v).replace(
+            "id_number", col.name, 1)))
         return ids.numbers
     return raw
 
@@ -130,17 +129,21 @@ def check(feed: Feed, table: pa.Table) -> Checked:
     problems: list[Problem] = []
     typed: dict[str, pa.Array] = {}
     digest_parts: list[pa.Array] = []
+    ids = None
     for col in feed.all_columns:
         raw = table.column(col.name).combine_chunks()
-        values = _typed_column(col, raw, problems)
+        if col.name == "id_number":  # parsed once: its problems are judged below
+            ids = cells.parse_id_numbers(raw)
+            values = ids.numbers
+        else:
+            values = _typed_column(col, raw, problems)
         typed[lake_name(col)] = values
         # content for the digest: the canonical value where valid, else the raw text
         digest_parts.append(pc.coalesce(pc.cast(values, pa.string()), raw, pa.scalar("\x00")))
         if col.required and col.name != "id_number":
             problems.append(Problem(col.name, ~_present(raw), f"{col.name} ({col.label}) is required"))
 
-    raw_ids = table.column("id_number").combine_chunks()
-    ids = cells.parse_id_numbers(raw_ids)
+    assert ids is not None  # id_number is a common column of every feed
     linkage = None
     if feed.id_may_be_empty:
         linkage = ids.missing | ids.invalid
