@@ -111,10 +111,11 @@ def parse_id_numbers(arr: pa.Array, *, today: dt.date | None = None) -> ParsedId
     norm = pc.utf8_upper(pc.replace_substring_regex(arr, pattern=r"\s+", replacement=""))
     norm = pc.if_else(pc.equal(norm, ""), pa.scalar(None, pa.string()), norm)
     missing = ~_present(norm)
+    # the length is judged before the fixed-width conversion below, which would cut a
+    # 19-character entry down to a valid-looking 18
+    right_length = pc.fill_null(pc.equal(pc.utf8_length(norm), 18), False).to_numpy(zero_copy_only=False)
     filled = pc.fill_null(norm, "").to_numpy(zero_copy_only=False).astype("U18")
-    ok = identity.valid_check_digit_mask(np.char.encode(filled, "ascii", "replace") if filled.size else
-                                         np.array([], dtype="S18"))
-    ok &= np.char.str_len(filled) == 18 if filled.size else ok
+    ok = right_length & identity.valid_check_digit_mask(np.char.encode(filled, "ascii", "replace"))
     births = parse_dates(pc.utf8_slice_codeunits(norm, 6, 14))
     birth_np = births.values.to_numpy(zero_copy_only=False)
     in_range = np.zeros(len(filled), dtype=bool)
@@ -123,7 +124,7 @@ def parse_id_numbers(arr: pa.Array, *, today: dt.date | None = None) -> ParsedId
         b = birth_np[has_birth].astype("datetime64[D]")
         in_range[has_birth] = (b >= np.datetime64(identity.EARLIEST_BIRTH)) & (b <= np.datetime64(today))
     ok &= in_range
-    prefixes = np.array([s[:6] for s in filled]) if filled.size else np.array([], dtype="U6")
+    prefixes = filled.astype("U6")
     if ok.any():
         unique = np.unique(prefixes[ok])
         known = {p for p in unique if identity.region_prefix_known(p)}

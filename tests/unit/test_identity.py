@@ -95,7 +95,8 @@ def test_vectorised_check_digits_match_stdnum():
 def test_vectorised_parse_agrees_with_scalar_parse():
     good = [make_id("1950-03-01", 1), make_id("2001-12-31", 2, prefix="110101")]
     bad_check = good[0][:-1] + ("1" if good[0][-1] != "1" else "2")
-    samples = good + [bad_check, "370402195002300011", "12345", make_id("2030-01-01", 1),
+    samples = good + [bad_check, good[0] + "7", good[0] + "XYZ", "370402195002300011", "12345",
+                      make_id("2030-01-01", 1),
                       make_id("1980-01-01", 1, prefix="999999"), None, "  "]
     parsed = cells.parse_id_numbers(pa.array(samples, pa.string()), today=TODAY)
     for i, s in enumerate(samples):
