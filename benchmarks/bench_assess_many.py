@@ -13,19 +13,12 @@ import argparse
 import datetime as dt
 import time
 from collections import Counter
-from pathlib import Path
 
 import numpy as np
 import psutil
+from _measure import peak_rss_gb
 
 from safetynet.rules import service
-
-
-def _vm_hwm_gb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) * 1024 / 1e9
-    return 0.0
 
 
 def main() -> None:
@@ -51,7 +44,7 @@ def main() -> None:
     seconds = time.perf_counter() - t
     tiers = Counter(out["households"]["household_tier"])
     print(f"| batch assessment | {n:,} households, {m:,} persons, one simulation | {seconds:.1f} s | "
-          f"peak RSS {_vm_hwm_gb():.1f} GB | {psutil.cpu_count()} cores | {dt.date.today()} | "
+          f"peak RSS {peak_rss_gb():.1f} GB | {psutil.cpu_count()} cores | {dt.date.today()} | "
           f"tiers {dict(tiers.most_common())} |")
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import psutil
 from _databases import DEFAULT_PG, postgres_url, sqlite_url
+from _measure import peak_rss_gb
 
 from safetynet.bootstrap import init_database
 from safetynet.db import make_engine
@@ -34,18 +35,6 @@ def _register(persons: int) -> Path:
     return out / "registry"
 
 
-def _peak_rss_gb() -> float:
-    mem = psutil.Process().memory_info()
-    return getattr(mem, "peak_wset", None) or _vm_hwm() / 1e9
-
-
-def _vm_hwm() -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) * 1024
-    return 0
-
-
 def bench(url: str, directory: Path, label: str) -> None:
     engine = make_engine(url)
     init_database(engine)
@@ -60,7 +49,7 @@ def bench(url: str, directory: Path, label: str) -> None:
     n = report.counts["rows"]["persons"]
     print(f"| registry import | {label} | {n:,} persons, {report.counts['rows']['households']:,} "
           f"households | first {first:.1f} s ({n / first:,.0f} persons/s); re-import (no-op) "
-          f"{second:.1f} s | peak RSS {_peak_rss_gb():.2f} GB | {platform.node()} "
+          f"{second:.1f} s | peak RSS {peak_rss_gb():.2f} GB | {platform.node()} "
           f"{psutil.cpu_count()} cores | {dt.date.today()} |")
     engine.dispose()
 

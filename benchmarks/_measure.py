@@ -1,0 +1,13 @@
+"""What every benchmark reports besides time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def peak_rss_gb() -> float:
+    """This process's peak resident memory so far (Linux VmHWM), in GB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024 / 1e9
+    return 0.0
