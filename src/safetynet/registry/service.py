@@ -61,10 +61,8 @@ def import_register(
     h_path = find_contract_file(directory, "households")
     p_path = find_contract_file(directory, "persons")
     say("reading files")
-    from safetynet.registry.model import HOUSEHOLD_COLUMNS, PERSON_COLUMNS
-
-    h_file = read_table(h_path, HOUSEHOLD_COLUMNS)
-    p_file = read_table(p_path, PERSON_COLUMNS)
+    h_file = read_table(h_path, model.HOUSEHOLD_COLUMNS)
+    p_file = read_table(p_path, model.PERSON_COLUMNS)
     say("validating rows")
     v = validate_register(h_file, p_file, today=as_of)
 
