@@ -1,16 +1,22 @@
 """Feed ingest throughput: one CSV and one Parquet delivery of N rows each.
 
-    uv run python benchmarks/bench_feeds_ingest.py --rows 2000000 [--pg]
+    uv run python benchmarks/bench_feeds_ingest.py --rows 10000000 [--pg] [--formats csv,parquet]
 
-Rows are generated vectorised (valid id numbers, realistic columns); the time is the
-whole `ingest` of one file: read, validate, classify against the record index, write the
-lake Parquet, commit ledger + record index.
+Rows are generated vectorised (valid id numbers, realistic columns) in a child process;
+each ingest runs in a fresh child process, so its peak RSS is the ingest's own. The time is
+the whole `ingest` of one file: read, validate, classify against the lake's record index
+(DuckDB join over the feed's committed lake files), write the lake Parquet, commit the
+ledger. After the first load of each file a second delivery of the same feed (a tenth of
+the records again, half of them corrected) is timed: the incremental case, classified
+against the N rows already in the lake.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import multiprocessing as mp
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -58,33 +64,89 @@ def social_insurance(n: int) -> pa.Table:
     })
 
 
-def bench(url: str, label: str, rows: int, work: Path) -> None:
+def _next_month(t: pa.Table, column: str) -> pa.Table:
+    """A tenth of the records again, every other one corrected (its amount changed)."""
+    k = max(t.num_rows // 10, 1)
+    head = t.slice(0, k)
+    changed = pa.array(np.where(np.arange(k) % 2 == 0, "0.01", head.column(column).to_numpy(False)))
+    return head.set_column(head.schema.get_field_index(column), column, changed)
+
+
+def _generate(work: str, rows: int) -> None:
+    w = Path(work)
+    if not (w / "medical_202503.csv").exists():
+        med = medical(rows)
+        pacsv.write_csv(_next_month(med, "total_cost"), w / "medical_202504.csv")
+        pacsv.write_csv(med, w / ".medical_202503.csv")
+        (w / ".medical_202503.csv").rename(w / "medical_202503.csv")
+        del med
+    if not (w / "social_insurance_202503.parquet").exists():
+        si = social_insurance(rows)
+        pq.write_table(_next_month(si, "amount"), w / "social_insurance_202504.parquet")
+        pq.write_table(si, w / ".social_insurance_202503.parquet")
+        (w / ".social_insurance_202503.parquet").rename(w / "social_insurance_202503.parquet")
+
+
+def _ingest(url: str, path: str, lake: str, out: mp.Queue) -> None:
+    from _measure import peak_rss_gb
+
+    engine = make_engine(url)
+    t, cpu = time.perf_counter(), time.process_time()
+    report = service.ingest(engine, paths=[Path(path)], lake_dir=Path(lake), actor="bench")[0]
+    out.put((time.perf_counter() - t, time.process_time() - cpu, peak_rss_gb(), report.as_dict()))
+    engine.dispose()
+
+
+def _child(target, *args):  # noqa: ANN001, ANN002, ANN202
+    ctx = mp.get_context("spawn")
+    q = ctx.Queue()
+    p = ctx.Process(target=target, args=(*args, q) if target is _ingest else args)
+    p.start()
+    result = q.get() if target is _ingest else None
+    p.join()
+    if p.exitcode:
+        raise SystemExit(f"{target.__name__} failed with exit code {p.exitcode}")
+    return result
+
+
+def bench(url: str, label: str, rows: int, work: Path, formats: list[str]) -> None:
     engine = make_engine(url)
     init_database(engine)
-    csv_file = work / "medical_202503.csv"
-    pq_file = work / "social_insurance_202503.parquet"
-    pacsv.write_csv(medical(rows), csv_file)
-    pq.write_table(social_insurance(rows), pq_file)
-    for f in (csv_file, pq_file):
-        t = time.perf_counter()
-        report = service.ingest(engine, paths=[f], lake_dir=work / "lake", actor="bench")[0]
-        s = time.perf_counter() - t
-        assert report.status == "loaded" and report.accepted == rows, report.as_dict()
-        print(f"| feed ingest | {label} | {f.suffix[1:]} | {rows:,} rows | {s:.1f} s | "
-              f"{rows / s:,.0f} rows/s | {dt.date.today()} |")
     engine.dispose()
+    _child(_generate, str(work), rows)
+    files = {"csv": ("medical_202503.csv", "medical_202504.csv"),
+             "parquet": ("social_insurance_202503.parquet", "social_insurance_202504.parquet")}
+    for fmt in formats:
+        first, second = files[fmt]
+        for name, expect in ((first, rows), (second, (max(rows // 10, 1) + 1) // 2)):
+            s, cpu, rss, report = _child(_ingest, url, str(work / name), str(work / "lake"))
+            n = report["rows"]
+            assert report["status"] == "loaded" and report["accepted"] == expect, report
+            print(f"| feed ingest | {label} | {fmt} | {name} | {n:,} rows | {s:.1f} s (cpu {cpu:.1f} s) | "
+                  f"{n / s:,.0f} rows/s | peak RSS {rss:.2f} GB | accepted {report['accepted']:,} "
+                  f"duplicate {report['duplicate']:,} corrected {report['corrected']:,} | "
+                  f"{dt.date.today()} |",
+                  flush=True)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=2_000_000)
     ap.add_argument("--pg", action="store_true", help="also on PostgreSQL")
+    ap.add_argument("--pg-only", action="store_true", help="only on PostgreSQL")
+    ap.add_argument("--formats", default="csv,parquet")
+    ap.add_argument("--work", default=None,
+                    help="keep the generated files in this folder and reuse them (default: a temp folder)")
     args = ap.parse_args()
-    with tempfile.TemporaryDirectory() as d, sqlite_url() as url:
-        bench(url, "SQLite", args.rows, Path(d))
-    if args.pg:
-        with tempfile.TemporaryDirectory() as d, postgres_url() as url:
-            bench(url, "PostgreSQL 15", args.rows, Path(d))
+    formats = args.formats.split(",")
+    for label, urls in (("SQLite", sqlite_url), ("PostgreSQL 15", postgres_url)):
+        if (label == "SQLite" and args.pg_only) or (label != "SQLite" and not (args.pg or args.pg_only)):
+            continue
+        with tempfile.TemporaryDirectory() as d, urls() as url:
+            work = Path(args.work or d) / str(args.rows)
+            work.mkdir(parents=True, exist_ok=True)
+            shutil.rmtree(work / "lake", ignore_errors=True)
+            bench(url, label, args.rows, work, formats)
 
 
 if __name__ == "__main__":

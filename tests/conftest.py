@@ -21,6 +21,9 @@ from safetynet.db import make_engine
 from safetynet.regions import service as regions_service
 
 PG_URL = os.environ.get("SAFETYNET_TEST_DATABASE_URL", "")
+# Cheap Argon2 parameters for tests (hashes still verify; production uses the defaults).
+os.environ.setdefault("SAFETYNET_PASSWORD_HASH_TIME_COST", "1")
+os.environ.setdefault("SAFETYNET_PASSWORD_HASH_MEMORY_KIB", "1024")
 
 
 def _pg_admin(url: str) -> Engine:
@@ -102,3 +105,53 @@ def synthetic_province(tmp_path_factory) -> Path:  # noqa: ANN001
     out = tmp_path_factory.mktemp("synth")
     generate(persons=2000, months=2, seed=1, out=out)
     return out
+
+
+# --- signed-in API clients (auth) -----------------------------------------------------------
+
+TEST_PASSWORD = "Test@2026pw"
+
+
+class ClientFactory:
+    """`client_as(role, region="370102")` → a TestClient signed in as a fresh user of that role.
+    All clients of one test share one app (`client_as.app`), so `client_as.app.state.clock`
+    can be replaced to move time for every client."""
+
+    def __init__(self, engine: Engine) -> None:
+        from safetynet.api.app import create_app
+
+        self.engine = engine
+        self.app = create_app(engine)
+        self._n = 0
+
+    def user(self, role: str, region: str = "370102", *, department: str | None = None,
+             username: str | None = None, password: str = TEST_PASSWORD) -> str:
+        """Create the account only; returns its username."""
+        from safetynet.auth import service
+
+        self._n += 1
+        username = username or f"{role.replace('_', '')[:20]}{self._n}x{uuid.uuid4().hex[:4]}"
+        if role == "department_liaison" and department is None:
+            department = "medical_insurance"
+        service.create_user(self.engine, username=username, password=password, role=role,
+                            region_code=region, department=department)
+        return username
+
+    def anonymous(self):  # noqa: ANN201
+        from fastapi.testclient import TestClient
+
+        return TestClient(self.app)
+
+    def __call__(self, role: str, region: str = "370102", *, department: str | None = None,
+                 username: str | None = None):  # noqa: ANN204
+        username = self.user(role, region, department=department, username=username)
+        client = self.anonymous()
+        r = client.post("/api/v1/auth/login", json={"username": username, "password": TEST_PASSWORD})
+        assert r.status_code == 200, r.text
+        client.username = username
+        return client
+
+
+@pytest.fixture
+def client_as(engine: Engine) -> ClientFactory:
+    return ClientFactory(engine)

@@ -17,11 +17,15 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 def all_metadata() -> MetaData:
     """Import every capability's store so its tables are registered on the metadata."""
+    import safetynet.assessment.store  # noqa: F401
+    import safetynet.audit.store  # noqa: F401
+    import safetynet.auth.store  # noqa: F401
     import safetynet.feeds.store  # noqa: F401
     import safetynet.linkage.store  # noqa: F401
     import safetynet.regions.store  # noqa: F401
     import safetynet.registry.store  # noqa: F401
     import safetynet.standards.store  # noqa: F401
+    import safetynet.verification.store  # noqa: F401
     from safetynet.db import metadata
 
     return metadata
@@ -39,7 +43,7 @@ def upgrade(engine: Engine) -> None:
     with engine.begin() as conn:
         cfg = alembic_config(engine)
         cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "heads")
+        command.upgrade(cfg, "head")
 
 
 def init_database(engine: Engine) -> None:

@@ -19,6 +19,17 @@ class Settings(BaseSettings):
     demo_province: str = "37"
     host: str = "127.0.0.1"
     port: int = 8000
+    # Sign-in (auth): failed attempts before an account is locked, and for how long.
+    login_lockout_attempts: int = 5
+    login_lockout_minutes: int = 15
+    # A session unused this long is signed out; no session lives longer than the maximum.
+    session_idle_minutes: int = 30
+    session_max_hours: int = 12
+    # Argon2id cost of password hashes (argon2-cffi defaults; lower only for tests).
+    password_hash_time_cost: int = 3
+    password_hash_memory_kib: int = 65536
+    # Send the session cookie only over HTTPS (turn on behind TLS in production).
+    session_cookie_secure: bool = False
 
     @property
     def embedded_database(self) -> Path:

@@ -1,66 +1,74 @@
-"""README command 1 in miniature: `safetynet demo` generates, imports and serves."""
+"""README command 1 in miniature: `safetynet demo` generates, imports, seeds the demo users and
+serves the API and the web UI (the session fixture `demo_site` runs it in a subprocess)."""
 
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
+import urllib.error
 import urllib.request
 
+import pytest
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.e2e.conftest import ApiClient, DemoSite
 
-
-def _get(url: str) -> tuple[int, str]:
-    with urllib.request.urlopen(url, timeout=5) as r:  # noqa: S310 - loopback only
-        return r.status, r.read().decode("utf-8")
+pytestmark = pytest.mark.slow  # starts `safetynet demo` (a minute), still in the suite
 
 
-def test_demo_generates_imports_and_serves(tmp_path):
-    port = _free_port()
-    env = {**os.environ, "SAFETYNET_DATA_DIR": str(tmp_path / "data")}
-    env.pop("SAFETYNET_DATABASE_URL", None)  # the embedded default, as the README runs it
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "safetynet.cli.main", "demo", "--persons", "3000", "--months", "2",
-         "--port", str(port)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
+def _get(url: str) -> tuple[int, str, str]:
     try:
-        deadline = time.monotonic() + 180
-        health = None
-        while time.monotonic() < deadline and proc.poll() is None:
-            try:
-                health = json.loads(_get(f"http://127.0.0.1:{port}/api/v1/health")[1])
-                break
-            except OSError:
-                time.sleep(0.5)
-        assert health is not None, proc.stdout.read() if proc.poll() is not None else "no answer"
-        assert health == {"status": "ok", "version": health["version"], "database": "sqlite"}
-        summary = json.loads(_get(f"http://127.0.0.1:{port}/api/v1/registry/summary")[1])
-        assert sum(summary["persons_by_tier"].values()) == 3000
+        with urllib.request.urlopen(url, timeout=10) as r:  # noqa: S310 - loopback only
+            return r.status, r.headers.get("content-type", ""), r.read().decode("utf-8")
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers.get("content-type", ""), e.read().decode("utf-8")
+
+
+def test_demo_generates_imports_and_serves(demo_site: DemoSite):
+    base = demo_site.base_url
+    status, _, body = _get(f"{base}/api/v1/health")
+    health = json.loads(body)
+    assert status == 200
+    assert health == {"status": "ok", "version": health["version"], "database": demo_site.database}
+    # the register needs a signed-in user now, and says so in the shared error body
+    status, _, body = _get(f"{base}/api/v1/registry/summary")
+    assert status == 401 and json.loads(body)["code"] == "not_signed_in"
+    with demo_site.api("province_admin") as admin:
+        summary = admin.get("/registry/summary").json()
+        assert sum(summary["persons_by_tier"].values()) == demo_site.persons
         assert summary["persons_by_tier"]["dibao"] > 0
         # the demo's county standards are in the store, so assess uses them
-        req = urllib.request.Request(
-            f"http://127.0.0.1:{port}/api/v1/assess", method="POST",
-            headers={"Content-Type": "application/json"},
-            data=json.dumps({"as_of": "2025-07-01", "region": "370402001001", "registration": "urban",
-                             "members": [{"id": "p1", "birth_date": "1980-01-01", "relation": "head"}]}
-                            ).encode())
-        with urllib.request.urlopen(req, timeout=10) as r:  # noqa: S310 - loopback only
-            assessed = json.loads(r.read())
-        sources = next(e for e in assessed["explanation"] if e["rule"] == "policy.local_standards")
+        r = admin.post("/assess", json={
+            "as_of": "2025-07-01", "region": "370402001001", "registration": "urban",
+            "members": [{"id": "p1", "birth_date": "1980-01-01", "relation": "head"}]})
+        assert r.status_code == 200, r.text
+        sources = next(e for e in r.json()["explanation"] if e["rule"] == "policy.local_standards")
         assert sources["values"]["sources"]["dibao_standard"] == "store"
         assert sources["values"]["sources"]["extremely_poor_basic_standard"] == "store"
-        status, page = _get(f"http://127.0.0.1:{port}/")
-        assert status == 200 and "低收入人口动态监测平台" in page
-        assert (tmp_path / "data" / "safetynet.sqlite3").exists()
-        assert (tmp_path / "data" / "demo" / "feeds").is_dir()
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+    # the embedded database file exists exactly when the server runs on it
+    assert (demo_site.data_dir / "safetynet.sqlite3").exists() == (demo_site.database == "sqlite")
+    assert (demo_site.data_dir / "demo" / "feeds").is_dir()
+
+
+def test_demo_users_sign_in_with_the_published_password(demo_site: DemoSite):
+    client = ApiClient(base=f"{demo_site.base_url}/api/v1")
+    r = client.post("/auth/login", json={"username": "caseworker", "password": "Demo@2026"})
+    assert r.status_code == 200
+    me = client.get("/auth/me").json()
+    assert me["role"] == "township_caseworker" and me["region_code"].startswith("37")
+
+
+def test_web_ui_is_served_at_the_root_and_for_deep_links(demo_site: DemoSite):
+    base = demo_site.base_url
+    status, ctype, page = _get(f"{base}/")
+    assert status == 200 and ctype.startswith("text/html") and "低收入人口动态监测平台" in page
+    asset = page.split('src="', 1)[1].split('"', 1)[0]
+    assert asset.startswith("/assets/") and asset.endswith(".js")
+    status, ctype, _ = _get(base + asset)
+    assert status == 200 and "javascript" in ctype
+    # a page of the single-page app reloaded in the browser gets index.html, not a 404
+    status, _, deep = _get(f"{base}/households/H000000001")
+    assert status == 200 and deep == page
+    # an unknown API path stays a JSON error, never the HTML page
+    status, ctype, body = _get(f"{base}/api/v1/no-such-route")
+    assert status in (401, 404) and ctype.startswith("application/json") and json.loads(body)["code"]
+    status, _, _ = _get(f"{base}/assets/no-such-file.js")
+    assert status == 404

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 
-from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from safetynet.api.app import create_app
 from safetynet.cli.main import app
+from tests.conftest import ClientFactory
 from tests.factories import write_csv
 
 HEADER = ["region", "registration", "kind", "effective_from", "amount", "source"]
@@ -29,11 +28,11 @@ def _store_standards(engine, tmp_path, dibao: str) -> None:
 
 
 def test_api_assess_uses_county_standard_from_store(engine, tmp_path):
-    client = TestClient(create_app(engine))
+    client = ClientFactory(engine)("township_caseworker", "370402001000")
     # provincial default urban standard 1,010 > 900: dibao without a county standard
     assert client.post("/api/v1/assess", json=_household()).json()["household_tier"] == "dibao"
     _store_standards(engine, tmp_path, "880")  # the county's own standard is lower
-    client = TestClient(create_app(engine))
+    client = ClientFactory(engine)("township_caseworker", "370402001000")  # a new app re-reads standards
     result = client.post("/api/v1/assess", json=_household()).json()
     assert result["household_tier"] != "dibao"
     # an explicit local_policy value still wins over the store

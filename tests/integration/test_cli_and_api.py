@@ -47,20 +47,23 @@ def test_registry_show_masks_by_default(settings_env, tmp_path):
     assert runner.invoke(app, ["registry", "show", "NOPE"]).exit_code == 1
 
 
-def test_api_health_summary_and_household(engine, tmp_path):
+def test_api_health_summary_and_household(engine, tmp_path, client_as):
     from safetynet.registry import service
 
     service.import_register(engine, directory=write_register(tmp_path / "r", *sample_register()))
-    client = TestClient(create_app(engine))
-    health = client.get("/api/v1/health").json()
+    anonymous = TestClient(create_app(engine))
+    health = anonymous.get("/api/v1/health").json()
     assert health["status"] == "ok" and health["database"] == engine.dialect.name
+    assert anonymous.get("/api/v1/openapi.json").status_code == 200
+    assert anonymous.get("/api/v1/registry/summary").status_code == 401  # sign-in required
+    client = client_as("township_caseworker", "370402001000")
     summary = client.get("/api/v1/registry/summary").json()
     assert summary["persons_by_tier"] == {"dibao": 4, "extremely_poor": 1, "dibao_edge": 1}
-    hh = client.get("/api/v1/registry/households/H001").json()
+    hh = client.get("/api/v1/households/H001").json()
     assert hh["tier"] == "dibao" and hh["members"][0]["name"] == "张**"
-    assert hh["members"][0]["monthly_benefit"] == "320.00"
-    missing = client.get("/api/v1/registry/households/NOPE")
-    assert missing.status_code == 404 and "NOPE" in missing.json()["message"]
+    benefit = {m["person_id"]: m["monthly_benefit_fen"] for m in hh["sensitive"]["members"]}
+    assert benefit[hh["members"][0]["person_id"]] == 32000
+    missing = client.get("/api/v1/households/NOPE")
+    assert missing.status_code == 404 and missing.json()["message_zh"]
     home = client.get("/")
     assert home.status_code == 200 and "低收入人口动态监测平台" in home.text
-    assert client.get("/api/v1/openapi.json").status_code == 200

@@ -42,6 +42,11 @@ def count(engine: Engine, table) -> int:  # noqa: ANN001
         return c.execute(select(func.count()).select_from(table)).scalar_one()
 
 
+def records(engine: Engine, feed: str = "medical") -> int:
+    """Stored record versions of a feed (the lake's record index)."""
+    return len(service.current_records(engine, feed=feed))
+
+
 @pytest.mark.parametrize("fmt", ["utf-8", "utf-8-sig", "gbk-zh", "xlsx", "parquet"])
 def test_each_format_and_encoding_loads(engine: Engine, tmp_path: Path, fmt: str) -> None:
     rows = med_rows(3)
@@ -71,7 +76,7 @@ def test_each_format_and_encoding_loads(engine: Engine, tmp_path: Path, fmt: str
     assert [str(x) for x in t.column("settled_on").to_pylist()] == ["2025-10-02", "2025-10-03", "2025-10-04"]
     assert t.column("line").to_pylist() == [2, 3, 4]
     assert set(t.column("load_id").to_pylist()) == {r.load_id}
-    assert count(engine, store.feed_records) == 3
+    assert records(engine) == 3
 
 
 def test_part_and_file_name_rules() -> None:
@@ -88,7 +93,7 @@ def test_missing_required_column_rejects_whole_file(engine: Engine, tmp_path: Pa
     [r] = ingest(engine, tmp_path, write_csv(tmp_path / "medical_202510.csv", header, rows))
     assert r.status == "rejected" and r.accepted == 0
     assert any(e["line"] == 1 and e["column"] == "settled_on" for e in r.errors)
-    assert count(engine, store.feed_records) == 0
+    assert records(engine) == 0
     assert service.lake_files(engine, "medical") == []
     with engine.connect() as c:
         status = c.execute(select(store.feed_loads.c.status)).scalar_one()
@@ -101,7 +106,7 @@ def test_bad_encoding_rejected(engine: Engine, tmp_path: Path) -> None:
     [r] = ingest(engine, tmp_path, path)
     assert r.status == "rejected"
     assert "UTF-8" in r.errors[0]["reason"]
-    assert count(engine, store.feed_records) == 0
+    assert records(engine) == 0
 
 
 def test_bad_values_quarantined_with_reason_and_line(engine: Engine, tmp_path: Path) -> None:
@@ -141,11 +146,11 @@ def test_same_file_twice_is_unchanged(engine: Engine, tmp_path: Path) -> None:
     path = write_csv(tmp_path / "medical_202510.csv", MED_EN, med_rows(4))
     [a] = ingest(engine, tmp_path, path)
     lake = service.lake_files(engine, "medical")
-    before = (count(engine, store.feed_loads), count(engine, store.feed_records), lake[0].stat().st_mtime_ns)
+    before = (count(engine, store.feed_loads), records(engine), lake[0].stat().st_mtime_ns)
     [b] = ingest(engine, tmp_path, path)
     assert (a.status, b.status) == ("loaded", "unchanged")
     assert b.as_dict()["accepted"] == 4
-    after = (count(engine, store.feed_loads), count(engine, store.feed_records), lake[0].stat().st_mtime_ns)
+    after = (count(engine, store.feed_loads), records(engine), lake[0].stat().st_mtime_ns)
     assert before == after
 
 
@@ -182,11 +187,34 @@ def test_crash_before_commit_leaves_nothing_and_rerun_loads(engine: Engine, tmp_
     monkeypatch.setattr(service, "_record", boom)
     with pytest.raises(RuntimeError):
         ingest(engine, tmp_path, path)
-    assert count(engine, store.feed_loads) == 0 and count(engine, store.feed_records) == 0
+    assert count(engine, store.feed_loads) == 0 and records(engine) == 0
     monkeypatch.undo()
+    # what a kill -9 leaves: a renamed file never registered, a half-written temp file
+    month = tmp_path / "lake" / "medical" / "month=2025-10"
+    month.mkdir(parents=True, exist_ok=True)
+    orphan = month / "load-0123456789abcdef.parquet"
+    pq.write_table(pa.table({"record_id": ["YB000001"], "version": [1]}), orphan)
+    (month / ".load-fedcba9876543210.parquet.999.tmp").write_bytes(b"PAR1")
+    assert service.lake_files(engine, "medical") == []  # unregistered: invisible to readers
     [r] = ingest(engine, tmp_path, path)
-    assert (r.status, r.accepted) == ("loaded", 3)
-    assert len(list((tmp_path / "lake" / "medical").rglob("*.parquet"))) == 1
+    assert (r.status, r.accepted, r.corrected, r.duplicate) == ("loaded", 3, 0, 0)
+    assert sorted(p.name for p in month.iterdir()) == [service.lake_files(engine, "medical")[0].name]
+
+
+def test_concurrent_loads_of_one_feed_do_not_both_accept_a_record(engine: Engine, tmp_path: Path) -> None:
+    import threading
+
+    rows = med_rows(50)
+    a = write_csv(tmp_path / "a" / "medical_202510.csv", MED_EN, rows)
+    b = write_csv(tmp_path / "b" / "medical_202511.csv", MED_EN, rows[::-1])  # other bytes, same records
+    out: list[service.LoadReport] = []
+    threads = [threading.Thread(target=lambda p=p: out.extend(ingest(engine, tmp_path, p))) for p in (a, b)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted((r.accepted, r.duplicate) for r in out) == [(0, 50), (50, 0)]
+    assert records(engine) == 50
 
 
 def _cli() -> typer.Typer:

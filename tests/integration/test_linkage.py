@@ -111,6 +111,55 @@ def test_hand_made_links_and_unknown(engine: Engine, tmp_path: Path, province: P
     assert (load2.duplicate, load2.quarantined) == (2, 0)
 
 
+def test_ingest_links_with_a_trained_model(engine: Engine, tmp_path: Path, province: Path,
+                                           shared_model: Path) -> None:
+    import_register(engine, directory=province / "registry")
+    if not shared_model.is_file():
+        service.train(engine, model_path=shared_model)
+    people = _register(province)
+    a, b, c, ok = people[11], people[21], people[41], people[31]
+    stranger = {"name": "欧阳测试", "birth_date": "1901-02-03", "region": a["region"]}
+    path = write_csv(tmp_path / "in" / "medical_202510.csv", MED, [
+        _row("L1", _typo(a["id_number"]), a), _row("L2", "", b), _row("L3", "", stranger),
+        _row("L4", ok["id_number"], ok), _row("L5", "", c, birth=None)])
+    lake = tmp_path / "lake"
+    # no model at the path: nothing is linked, the rows wait in quarantine
+    [plain] = feeds.ingest(engine, paths=[path], lake_dir=lake, actor="test",
+                           linking=feeds.Linking(tmp_path / "none.json"))
+    assert (plain.accepted, plain.linked, plain.quarantined) == (1, 0, 4)
+
+    path2 = write_csv(tmp_path / "in2" / "medical_202511.csv", MED, [
+        _row("N1", _typo(a["id_number"]), a), _row("N2", "", b), _row("N3", "", stranger),
+        _row("N4", ok["id_number"], ok), _row("N5", "", c, birth=None)])
+    [r] = feeds.ingest(engine, paths=[path2], lake_dir=lake, actor="test",
+                       linking=feeds.Linking(shared_model, threshold_auto=0.99, threshold_review=0.5))
+    assert (r.rows, r.accepted, r.linked) == (5, 3, 2)
+    assert r.quarantined == 2 and {e["line"] for e in r.errors} == {4, 6}  # the stranger, L5-like row
+    q = _quarantine(engine)
+    assert json.loads(q["N1"]["resolution"])["id_number"] == a["id_number"]
+    assert q["N3"]["reason"] == service.NO_MATCH
+    assert q["N5"]["reason"] == service.IN_REVIEW  # name and region only: probable, to review
+    assert {i["record_id"] for i in service.list_candidates(engine)["items"]} == {"N5"}
+    assert {q[k]["resolved_at"] is None for k in ("L1", "L2", "L3", "L5")} == {True}  # other load untouched
+
+    files = feeds.lake_files(engine, "medical")
+    assert len(files) == 3
+    linked = pq.read_table(files[2])
+    assert sorted(linked.column("record_id").to_pylist()) == ["N1", "N2"]
+    assert set(linked.column("linked_by").to_pylist()) == {"auto"}
+    assert min(linked.column("match_probability").to_pylist()) >= 0.99
+    assert set(linked.column("load_id").to_pylist()) == {r.load_id}
+    with engine.connect() as conn:
+        ledger = conn.execute(select(feeds_store.feed_loads).where(
+            feeds_store.feed_loads.c.id == r.load_id)).mappings().one()
+        names = {x[0] for x in conn.execute(select(feeds_store.feed_loads.c.file_name))}
+    assert (ledger["accepted"], ledger["linked"], ledger["quarantined"]) == (3, 2, 2)
+    assert {e["line"] for e in ledger["errors"]} == {4, 6}
+    assert names == {"medical_202510.csv", "medical_202511.csv"}  # no placeholder ledger rows
+    recs = {x["record_id"]: x for x in feeds.current_records(engine, feed="medical")}
+    assert recs["N2"]["id_number"] == b["id_number"] and recs["N2"]["is_current"]
+
+
 def _review_setup(engine: Engine, tmp_path: Path, province: Path, shared_model: Path) -> tuple[list, Path]:
     import_register(engine, directory=province / "registry")
     people = _register(province)

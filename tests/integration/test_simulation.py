@@ -191,3 +191,54 @@ def test_empty_registry(engine: Engine, tmp_path: Path) -> None:
     r = service.simulate(engine, month=MONTH, dibao_change="+7%", region=None, lake_dir=tmp_path / "lake")
     assert r.total.households == 0 and r.counties == [] and r.total.monthly_change_fen == 0
 
+
+
+def test_linked_standards_move_with_dibao_unless_kept(engine: Engine, loaded: Path) -> None:
+    """Raising dibao moves the extremely-poor basic standard by the dynamic-adjustment link
+    (factor × new dibao, whole yuan half up); --keep-linked leaves it as stored."""
+    from safetynet.standards.model import derive_linked
+
+    linked = service.simulate(engine, month=MONTH, dibao_change="+10%", region=None, lake_dir=loaded)
+    kept = service.simulate(engine, month=MONTH, dibao_change="+10%", region=None, lake_dir=loaded,
+                            keep_linked=True)
+    assert linked.as_dict()["linked_standards"] == "derived" and kept.as_dict()["linked_standards"] == "kept"
+    # the baseline is the stored basic standard in both
+    for r in (linked, kept):
+        for code, reg_std in zip(r.county_codes[:50], r.baseline_basic_standard_fen[:50], strict=True):
+            stored = {standards_service.lookup(engine, region=code, registration=reg, on=AS_OF)
+                      .get("extremely_poor_basic") for reg in ("urban", "rural")}
+            assert int(reg_std) in stored
+    assert np.array_equal(kept.reform_basic_standard_fen, kept.baseline_basic_standard_fen)
+    expected = np.array([derive_linked(int(d), AS_OF)["extremely_poor_basic"]
+                         for d in linked.reform_dibao_standard_fen])
+    assert np.array_equal(linked.reform_basic_standard_fen, expected)
+    assert (linked.reform_basic_standard_fen != linked.baseline_basic_standard_fen).any()
+    # dibao and everything decided by it is the same; only the extremely-poor amounts differ
+    assert np.array_equal(linked.reform_dibao_standard_fen, kept.reform_dibao_standard_fen)
+    assert np.array_equal(linked.baseline_benefit_fen, kept.baseline_benefit_fen)
+    # a change that does not move dibao moves nothing
+    same = service.simulate(engine, month=MONTH, dibao_change="+0%", region=None, lake_dir=loaded)
+    assert np.array_equal(same.reform_basic_standard_fen, same.baseline_basic_standard_fen)
+    assert same.total.monthly_change_fen == 0
+
+
+def test_household_standards_with_dibao() -> None:
+    """The shared adapter's dynamic adjustment on hand values."""
+    from safetynet.standards.model import HouseholdStandards
+
+    on = dt.date(2025, 7, 31)
+    n = 3
+    base = HouseholdStandards(on=on, registrations=np.array(["urban", "rural", "urban"]),
+                              dibao_fen=np.array([94100, 82400, 100000]),
+                              extremely_poor_basic_fen=np.array([125500, 107200, 135300]),
+                              care_fen={k: np.full(n, 10000) for k in ("care_self_care", "care_partial",
+                                                                       "care_full")},
+                              dibao_stored=np.ones(n, bool), basic_stored=np.ones(n, bool),
+                              care_stored=np.zeros(n, bool))
+    new = base.with_dibao(np.array([103510, 90640, 100000]))
+    # 1.3 × 1,035.10 = 1,345.63 → 1,346; 1.3 × 906.40 = 1,178.32 → 1,178; the third did not move
+    assert new.extremely_poor_basic_fen.tolist() == [134600, 117800, 135300]
+    assert new.columns()["extremely_poor_basic_standard"].tolist() == [1346.0, 1178.0, 1353.0]
+    assert new.columns()["dibao_standard"].tolist() == [1035.10, 906.40, 1000.0]
+    kept = base.with_dibao(np.array([103510, 90640, 100000]), keep_linked=True)
+    assert kept.extremely_poor_basic_fen.tolist() == [125500, 107200, 135300]

@@ -4,6 +4,7 @@ derived linked standards."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 
@@ -72,3 +73,39 @@ def test_derive_linked_standards_from_new_dibao(engine):
     rows = service.history(engine, region="370402")
     derived = [r for r in rows if r["kind"] == "extremely_poor_basic"]
     assert all(r["derived_from"] is not None and "derived from dibao" in r["source"] for r in derived)
+
+
+def test_household_standards_adapter(engine, tmp_path):
+    """One standards → rule-input adapter: the store's values per household (county value,
+    else up the tree), the rules' defaults elsewhere, and the same mapping for one household."""
+    import numpy as np
+
+    service.import_standards(engine, path=write_csv(tmp_path / "std.csv", HEADER, [
+        ["370402", "urban", "dibao", "2025-01-01", "941", ""],
+        ["370400", "rural", "dibao", "2025-01-01", "800", ""],
+        ["370402", "urban", "care_self_care", "2025-01-01", "120", ""],
+        ["370402", "urban", "care_partial", "2025-01-01", "310", ""],
+        ["370402", "urban", "care_full", "2025-01-01", "620", ""],
+        ["370403", "urban", "care_full", "2025-01-01", "700", ""],  # one level only: not used
+    ]))
+    on = dt.date(2025, 7, 31)
+    d = service.rule_defaults(on)
+    s = service.household_standards(engine, counties=np.array(["370402", "370402", "370403", "370403"]),
+                                    registrations=np.array(["urban", "rural", "urban", "rural"]), on=on)
+    assert s.dibao_fen.tolist() == [94100, 80000, d.dibao["urban"], 80000]
+    assert s.dibao_stored.tolist() == [True, True, False, True]
+    floor = [int(x * d.basic_min_ratio + Decimal("0.5")) for x in (94100, 80000)]
+    assert s.extremely_poor_basic_fen.tolist() == [floor[0], floor[1], d.extremely_poor_basic["urban"],
+                                                   floor[1]]
+    assert s.care_fen["care_full"].tolist() == [62000, d.care["care_full"], d.care["care_full"],
+                                                d.care["care_full"]]
+    cols = s.columns()
+    assert cols["dibao_standard"][0] == 941.0 and cols["care_standard_self_care"][0] == 120.0
+    assert service.local_policy_for(engine, region="370402", registration="urban", on=on) == {
+        "dibao_standard": 941.0, "care_standard": {"self_care": 120.0, "partial": 310.0, "full": 620.0}}
+    assert service.local_policy_for(engine, region="370403", registration="urban", on=on) is None
+    assert service.local_policy_for(engine, region="379999", registration="urban", on=on) is None
+    assert service.lookup_many(engine, places=[("370403", "rural"), ("370402", "urban")], on=on) == {
+        ("370403", "rural"): {"dibao": 80000},
+        ("370402", "urban"): {"dibao": 94100, "care_self_care": 12000, "care_partial": 31000,
+                              "care_full": 62000}}

@@ -4,7 +4,8 @@ inputs of `rules.service.assess_many`.
 Mapping (facts column → rule input; money fen → yuan):
 - persons: household_id → `household` (position in the household columns), birth_date,
   disability_category, disability_grade, student, income_<item>_avg_fen → income_<item>
-  (monthly average over the observed months).
+  (monthly average over the observed months); registered_tier → supporter (see `_supporter`).
+  Self-care items are not in the data: care level stays the rules' default (self-care).
 - households: registration, deposits_fen → deposits, homes, business_capital_fen →
   business_capital, car/motorcycle/disability_vehicle/other_vehicle counts,
   expenditure_{medical,education,disaster}_12m_fen → expenditure_<item>_12m.
@@ -42,6 +43,15 @@ def _yuan(table: pa.Table, name: str) -> np.ndarray:
     return _np(table, name).astype(np.float64) / 100.0
 
 
+def _supporter(persons: pa.Table) -> np.ndarray:
+    """No feed and no register column says whether a person has a capable legal supporter.
+    An enrolment as extremely poor records that the township verified it (no supporter, or
+    one unable to support), so it carries over; anyone else is taken to have one, the
+    conservative reading: data alone never makes a new extremely-poor person."""
+    enrolled = pc.fill_null(pc.equal(persons.column("registered_tier"), "extremely_poor"), False)
+    return np.where(enrolled.to_numpy(zero_copy_only=False), "none", "able")
+
+
 def to_assess_inputs(households: pa.Table, persons: pa.Table, *,
                      local: Mapping[str, Any] | None = None) -> tuple[dict, dict, np.ndarray]:
     """(households columns, persons columns, household_ids) for `assess_many`. `local`
@@ -62,6 +72,7 @@ def to_assess_inputs(households: pa.Table, persons: pa.Table, *,
         "disability_category": _np(persons, "disability_category").astype(str),
         "disability_grade": _np(persons, "disability_grade").astype(np.int64),
         "student": _np(persons, "student").astype(bool),
+        "supporter": _supporter(persons),
     }
     for item in INCOME_ITEMS:
         person_cols[f"income_{item}"] = _yuan(persons, f"income_{item}_avg_fen")

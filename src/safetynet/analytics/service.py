@@ -115,7 +115,10 @@ class DuckDBBackend:
     def from_parquet(self, name: str, paths: list[Path], schema: pa.Schema) -> ir.Table:
         if not paths:
             return self.from_arrow(name, schema.empty_table())
-        t = self.con.read_parquet([str(p) for p in paths], table_name=name, union_by_name=True)
+        # hive_partitioning off: the lake's month=YYYY-MM folder is the delivery month, and must
+        # not overwrite a row's own `month` (a correction or a late row for an earlier month).
+        t = self.con.read_parquet([str(p) for p in paths], table_name=name, union_by_name=True,
+                                  hive_partitioning=False)
         return t.select(**{f.name: t[f.name].cast(_ibis_type(f.type)) if f.name in t.columns
                            else ibis.null(_ibis_type(f.type)) for f in schema})
 

@@ -1,22 +1,72 @@
-"""The web application: API under /api/v1 and the caseworker's pages."""
+"""The web application: API under /api/v1 and the caseworker's pages.
+
+Every /api/v1 route needs a signed-in user (an app-level dependency) except the health
+check, sign-in and the OpenAPI docs; each router then asks for its capability. Errors
+follow one body: {"code", "message", "message_zh", "field"}.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
+import datetime as dt
 
-from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 from sqlalchemy import Engine, text
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import safetynet
+from safetynet.api.spa import mount_spa
+from safetynet.assessment.api import router as assessment_router
+from safetynet.audit.api import router as audit_router
+from safetynet.auth.api import router as auth_router
+from safetynet.auth.deps import current_user, household_in_scope, require, require_by_method
+from safetynet.auth.errors import ApiError
+from safetynet.dashboard.api import router as dashboard_router
 from safetynet.errors import NotFoundError, SafetynetError
+from safetynet.feeds.api import router as feeds_router
 from safetynet.linkage.api import router as linkage_router
+from safetynet.regions.api import router as regions_router
 from safetynet.registry.api import router as registry_router
 from safetynet.rules.api import router as rules_router
 from safetynet.simulation.api import router as simulation_router
+from safetynet.standards.api import router as standards_router
 from safetynet.standards.service import store_lookup
+from safetynet.verification.api import router as verification_router
 
-STATIC = Path(__file__).parent / "static"
+API = "/api/v1"
+# The only /api/v1 paths answered without sign-in.
+PUBLIC_PATHS = frozenset({f"{API}/health", f"{API}/auth/login", f"{API}/openapi.json", f"{API}/docs",
+                          f"{API}/docs/oauth2-redirect"})
+
+_HTTP_CODES = {401: ("not_signed_in", "请先登录"), 403: ("forbidden", "没有权限"),
+               404: ("not_found", "未找到"), 405: ("invalid", "不支持该请求方法"),
+               409: ("conflict", "与当前状态冲突"),
+               423: ("account_locked", "账户已锁定")}
+
+
+def _signed_in_for_api(request: Request) -> None:
+    """App-wide: an /api/v1 route other than the public ones needs a signed-in user."""
+    path = request.url.path
+    if path.startswith(API + "/") and path not in PUBLIC_PATHS:
+        current_user(request)
+
+
+def _error(status: int, code: str, message: str, message_zh: str, field: str | None = None,
+           headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(status_code=status, headers=headers,
+                        content={"code": code, "message": message, "message_zh": message_zh, "field": field})
+
+
+def _field(loc: tuple | list) -> str | None:
+    """("body", "members", 0, "income") → "members[0].income"."""
+    parts = list(loc)
+    if parts and parts[0] in ("body", "query", "path", "header", "cookie"):
+        parts = parts[1:]
+    out = ""
+    for p in parts:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out or None
 
 
 def create_app(engine: Engine | None = None) -> FastAPI:
@@ -25,32 +75,66 @@ def create_app(engine: Engine | None = None) -> FastAPI:
 
         engine = get_engine()
     app = FastAPI(title="safetynet 低收入人口动态监测平台", version=safetynet.__version__,
-                  openapi_url="/api/v1/openapi.json", docs_url="/api/v1/docs")
+                  openapi_url=f"{API}/openapi.json", docs_url=f"{API}/docs",
+                  dependencies=[Depends(_signed_in_for_api)])
     app.state.engine = engine
     app.state.standards_lookup = store_lookup(engine)
+    app.state.clock = lambda: dt.datetime.now(dt.UTC)  # tests replace it
+
+    @app.exception_handler(ApiError)
+    async def api_error(_request: Request, exc: ApiError) -> JSONResponse:
+        return _error(exc.status, exc.code, exc.message, exc.message_zh, exc.field, exc.headers)
 
     @app.exception_handler(NotFoundError)
     async def not_found(_request: Request, exc: NotFoundError) -> JSONResponse:
-        return JSONResponse(status_code=404, content={"code": "not_found", "message": str(exc)})
+        return _error(404, "not_found", str(exc), "未找到", getattr(exc, "field", None))
 
     @app.exception_handler(SafetynetError)
     async def bad_request(_request: Request, exc: SafetynetError) -> JSONResponse:
-        return JSONResponse(status_code=400, content={"code": "invalid", "message": str(exc)})
+        return _error(400, "invalid", str(exc), f"输入有误：{exc}", getattr(exc, "field", None))
 
-    @app.get("/api/v1/health", tags=["system"])
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errs = exc.errors()
+        first = errs[0] if errs else {"loc": (), "msg": "invalid request"}
+        field = _field(first.get("loc", ()))
+        message = "; ".join(f"{_field(e.get('loc', ())) or 'request'}: {e.get('msg')}" for e in errs[:10])
+        return _error(422, "invalid", message, f"输入有误（{field or '请求'}）：{first.get('msg')}", field)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if isinstance(exc.detail, dict) and "code" in exc.detail:
+            d = exc.detail
+            return _error(exc.status_code, d["code"], d.get("message", ""), d.get("message_zh", ""),
+                          d.get("field"), exc.headers)
+        code, zh = _HTTP_CODES.get(exc.status_code, ("invalid" if exc.status_code < 500 else "error",
+                                                      "请求无效" if exc.status_code < 500 else "服务器错误"))
+        return _error(exc.status_code, code, str(exc.detail), zh, None, exc.headers)
+
+    @app.get(f"{API}/health", tags=["system"])
     def health() -> dict:
         """Liveness plus a real round trip to the database."""
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
         return {"status": "ok", "version": safetynet.__version__, "database": engine.dialect.name}
 
-    app.include_router(registry_router, prefix="/api/v1")
-    app.include_router(rules_router, prefix="/api/v1")
-    app.include_router(linkage_router, prefix="/api/v1")
-    app.include_router(simulation_router, prefix="/api/v1")
+    app.include_router(auth_router, prefix=API)
+    app.include_router(audit_router, prefix=API)
+    # registry/api.py declares each route's capability; here sign-in only
+    app.include_router(registry_router, prefix=API, dependencies=[Depends(require())])
+    app.include_router(dashboard_router, prefix=API)
+    app.include_router(regions_router, prefix=API)
+    app.include_router(feeds_router, prefix=API)
+    app.include_router(standards_router, prefix=API)
+    app.include_router(rules_router, prefix=API, dependencies=[Depends(require("rules.assess"))])
+    app.include_router(linkage_router, prefix=API, dependencies=[Depends(require("linkage.review"))])
+    app.include_router(simulation_router, prefix=API, dependencies=[Depends(require("simulation.run"))])
+    app.include_router(verification_router, prefix=API, dependencies=[
+        Depends(require_by_method("verification.read", "verification.authorise")),
+        Depends(household_in_scope)])
+    app.include_router(assessment_router, prefix=API,
+                       dependencies=[Depends(require_by_method("assessment.read", "assessment.run"))])
 
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def home() -> str:
-        return (STATIC / "index.html").read_text(encoding="utf-8")
+    mount_spa(app)  # last: the web UI answers every path the API routers did not
 
     return app

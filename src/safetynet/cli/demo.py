@@ -33,6 +33,15 @@ def serve(
     uvicorn.run(create_app(engine), host=host, port=port, log_level="info")
 
 
+def _demo_users(engine, province: str) -> None:  # noqa: ANN001
+    """One account per role in the demo province; the list is printed for whoever runs the demo."""
+    from safetynet.auth import service as auth_service
+    from safetynet.auth.cli import print_users
+
+    users = auth_service.seed_demo_users(engine, province=province)
+    print_users(users, title=f"demo users — sign in with password {auth_service.DEMO_PASSWORD} (演示账户)")
+
+
 def demo(
     persons: int = typer.Option(20_000, help="Persons in the generated demo province"),
     months: int = typer.Option(12, help="Months of department feeds"),
@@ -73,5 +82,6 @@ def demo(
     standards = standards_service.import_standards(engine, path=out / "standards" / "standards.csv",
                                                    actor="demo")
     console.print(f"local standards: {standards.new} new, {standards.unchanged} unchanged")
+    _demo_users(engine, settings.demo_province)
     if not no_serve:
         serve(host=host, port=port)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import typer
 
 from safetynet.analytics.cli import facts_cli
+from safetynet.assessment.cli import app as assessment_app
+from safetynet.auth.cli import app as users_app
 from safetynet.cli.demo import demo, serve
 from safetynet.feeds.cli import app as feeds_app
 from safetynet.linkage.cli import app as linkage_app
@@ -14,6 +16,7 @@ from safetynet.rules.cli import assess, counterfactual_cli
 from safetynet.simulation.cli import simulate_cli
 from safetynet.standards.cli import app as standards_app
 from safetynet.synth.cli import synth
+from safetynet.verification.cli import app as verify_app
 
 app = typer.Typer(
     name="safetynet",
@@ -45,6 +48,9 @@ app.add_typer(regions_app, name="regions")
 app.add_typer(standards_app, name="standards")
 app.add_typer(feeds_app, name="feeds")
 app.add_typer(linkage_app, name="linkage")
+app.add_typer(assessment_app, name="assessment")
+app.add_typer(users_app, name="users")
+app.add_typer(verify_app, name="verify")
 
 
 if __name__ == "__main__":

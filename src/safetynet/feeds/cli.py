@@ -25,6 +25,9 @@ def ingest(
     paths: list[Path] = typer.Argument(..., help="Feed files or folders of them, "
                                                  "named <feed>_<YYYYMM>[_<part>].<csv|xlsx|parquet>"),
     as_json: bool = typer.Option(False, "--json", help="One JSON object per file (for machines)"),
+    link: bool = typer.Option(True, "--link/--no-link",
+                              help="Link rows with a missing or invalid id_number to the register with "
+                                   "the saved linkage model (记录关联), if one was trained"),
 ) -> None:
     """Load feed files: exit 0 when every file was loaded or unchanged, 1 when any was
     rejected, 2 for bad arguments."""
@@ -59,7 +62,13 @@ def ingest(
         def progress(name: str, done: int, total: int) -> None:
             bar.update(task, completed=done, description=f"ingesting {name}")
 
-        reports = service.ingest(engine, paths=files, lake_dir=lake_dir, actor=_actor(), progress=progress)
+        linking = None
+        if link:
+            from safetynet.linkage.service import default_model_path
+
+            linking = service.Linking(default_model_path())
+        reports = service.ingest(engine, paths=files, lake_dir=lake_dir, actor=_actor(), progress=progress,
+                                 linking=linking)
     if as_json:
         for r in reports:
             typer.echo(json.dumps(r.as_dict(), ensure_ascii=False))

@@ -1,10 +1,16 @@
 """Ingesting department feed files: ledger, duplicates and corrections, quarantine, lake.
 
-One file is one transaction. Crash safety: the Parquet is written under a temporary name
-and renamed into place *before* the ledger, record index and quarantine are committed
-together; lake files are named by the file's digest, so a load that crashed before its
-commit is simply redone by the next run over the same file, which overwrites the orphan.
-Readers take only the lake files the ledger lists (`lake_files`).
+One file is one transaction, and one loader per feed at a time. The record index is the
+lake itself: every lake file carries `record_id`, `content_digest` and `version` per row,
+and duplicates and corrections are found by one DuckDB join of the new file against the
+feed's committed lake files (no per-row rows in the database). The database keeps the
+ledger, the register of committed lake files (`feed_lake_files`) and the quarantine.
+
+Crash safety: the Parquet is written under a temporary name and renamed into place, then
+registered in `feed_lake_files` in the same transaction as the ledger row and the
+quarantine. Readers take only registered files (`lake_files`), so a file whose load crashed
+before its commit is invisible; the next load of the feed deletes it (`sweep_orphans`), and
+re-running the same file redoes the load.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -22,12 +29,13 @@ import pyarrow.parquet as pq
 from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from safetynet.db import bulk_insert, bulk_update, fetch_by_keys, lock_for_import
-from safetynet.errors import InputFileError
+from safetynet.db import lock_for_import
+from safetynet.errors import InputFileError, SafetynetError
 from safetynet.feeds import store, validate
 from safetynet.feeds.model import Feed, parse_file_name
 from safetynet.tabular import file_digest, read_table
 
+_DISTINCT = {"record_id", "id_number", "content_digest", "line"}
 MAX_REPORTED_ERRORS = 1000  # per file; every quarantined row is in the quarantine table
 Progress = Callable[[str, int, int], None]
 
@@ -68,20 +76,59 @@ def expand_paths(paths: Iterable[Path]) -> list[Path]:
     return out
 
 
+@dataclass(frozen=True)
+class Linking:
+    """Record linkage during ingest: rows quarantined for a missing or invalid id_number are
+    scored with the saved model right after their load commits (auto-linked at or above
+    `threshold_auto`, to the review queue between the thresholds, else left quarantined).
+    Without a saved model at `model_path` nothing is linked (`safetynet linkage run` trains one)."""
+    model_path: Path
+    threshold_auto: float = 0.99
+    threshold_review: float = 0.5
+
+
 def ingest(engine: Engine, *, paths: Iterable[Path], lake_dir: Path, actor: str,
-           progress: Progress | None = None) -> list[LoadReport]:
+           progress: Progress | None = None, linking: Linking | None = None) -> list[LoadReport]:
     """Load each file (one transaction per file). A bad file name raises FeedFileNameError
-    before anything is loaded."""
+    before anything is loaded. With `linking`, each loaded file's rows awaiting linkage are
+    then linked (a second transaction: if it fails they stay quarantined awaiting linkage and
+    `safetynet linkage run` takes them up)."""
     files = expand_paths(paths)
     names = [parse_file_name(p.name) for p in files]  # all names checked up front
     reports = []
     for i, (path, name) in enumerate(zip(files, names, strict=True)):
         if progress:
             progress(path.name, i, len(files))
-        reports.append(_ingest_one(engine, path, name.feed, name.month, Path(lake_dir), actor))
+        report = _ingest_one(engine, path, name.feed, name.month, Path(lake_dir), actor)
+        if linking and report.status == "loaded" and report.quarantined:
+            _link_load(engine, report, linking, Path(lake_dir), actor)
+        reports.append(report)
     if progress:
         progress("", len(files), len(files))
     return reports
+
+
+def _link_load(engine: Engine, report: LoadReport, linking: Linking, lake_dir: Path, actor: str) -> None:
+    """Link the load's quarantined rows; the report takes the ledger's counts after it, and
+    its errors keep only the rows still quarantined."""
+    if not Path(linking.model_path).is_file():
+        return
+    from safetynet.linkage import service as linkage  # linkage builds on feeds
+
+    linkage.link_quarantine(engine, model_path=linking.model_path, threshold_auto=linking.threshold_auto,
+                            threshold_review=linking.threshold_review, lake_dir=lake_dir, actor=actor,
+                            load_ids=[report.load_id], train_if_missing=False)
+    loads, qt = store.feed_loads, store.quarantine
+    with engine.begin() as conn:
+        row = conn.execute(select(loads).where(loads.c.id == report.load_id)).mappings().one()
+        if row["linked"] == 0:
+            return
+        still = {r[0] for r in conn.execute(select(qt.c.line).where(
+            qt.c.load_id == report.load_id, qt.c.resolved_at.is_(None)))}
+        errors = [e for e in row["errors"] if e["line"] in still]
+        conn.execute(update(loads).where(loads.c.id == report.load_id).values(errors=errors))
+    report.accepted, report.linked, report.quarantined = row["accepted"], row["linked"], row["quarantined"]
+    report.errors = [e for e in report.errors if e["line"] in still]
 
 
 def _now() -> dt.datetime:
@@ -102,6 +149,11 @@ def _unchanged(path: Path, month: str, prior: dict) -> LoadReport:
                       prior["corrected"], [], prior["id"])
 
 
+class _AlreadyLoaded(Exception):  # noqa: N818 - a signal, not an error
+    def __init__(self, prior: dict) -> None:
+        self.prior = prior
+
+
 def _ingest_one(engine: Engine, path: Path, feed: Feed, month: str, lake_dir: Path,
                 actor: str) -> LoadReport:
     digest = file_digest(path)
@@ -116,11 +168,17 @@ def _ingest_one(engine: Engine, path: Path, feed: Feed, month: str, lake_dir: Pa
     checked = validate.check(feed, tf.table)
     try:
         with engine.begin() as conn:
-            lock_for_import(conn, "feeds")
+            # one loader per feed at a time (PostgreSQL: advisory lock; SQLite: the ledger
+            # insert below is the transaction's first statement and takes the write lock)
+            lock_for_import(conn, f"feeds:{feed.name}")
+            load_id = conn.execute(insert(store.feed_loads).returning(store.feed_loads.c.id),
+                                   _ledger_row(path, digest, feed, month, actor)).scalar_one()
             prior = store.loaded_by_digest(conn, digest)
-            if prior:  # another process loaded it meanwhile
-                return _unchanged(path, month, prior)
-            return _load(conn, path, digest, feed, month, lake_dir, actor, tf.table, checked)
+            if prior:  # another process loaded it meanwhile: roll back the ledger row
+                raise _AlreadyLoaded(prior)
+            return _load(conn, load_id, path, digest, feed, month, lake_dir, tf.table, checked)
+    except _AlreadyLoaded as e:
+        return _unchanged(path, month, e.prior)
     except IntegrityError:  # lost the race on loaded_digest
         with engine.connect() as conn:
             prior = store.loaded_by_digest(conn, digest)
@@ -139,127 +197,188 @@ def _reject(engine: Engine, path: Path, digest: str, feed: Feed, month: str, act
     return LoadReport(path.name, feed.name, month, "rejected", errors=errors, load_id=load_id)
 
 
-def _existing(conn: Connection, table, feed: str, keys: list[str], where: str) -> pa.Table:  # noqa: ANN001
-    rows = fetch_by_keys(conn, table, "record_id", keys, f"t.feed = '{feed}' AND {where}")
-    return pa.table({
-        "record_id": pa.array([r["record_id"] for r in rows], pa.string()),
-        "old_digest": pa.array([r["content_digest"] for r in rows], pa.string()),
-        "old_id": pa.array([r["id"] for r in rows], pa.int64()),
-        "old_version": pa.array([r.get("version", 0) for r in rows], pa.int64()),
-    })
+# --- the record index: the lake files themselves ----------------------------------------
+
+def resolve_lake_file(path: str | Path, lake_dir: Path, feed: str) -> Path:
+    """A registered lake file; when the lake moved, looked for at its place under lake_dir."""
+    p = Path(path)
+    if p.exists():
+        return p
+    moved = Path(lake_dir) / feed / p.parent.name / p.name
+    if moved.exists():
+        return moved
+    raise SafetynetError(f"lake file {p} of the {feed} feed is registered but missing; "
+                         f"restore it (or its copy under {lake_dir}) before loading more {feed} files")
 
 
-def _classify(conn: Connection, feed: Feed, table: pa.Table, checked: validate.Checked) -> dict:
+def committed_files(conn: Connection, feed: str, lake_dir: Path) -> list[Path]:
+    """The feed's registered lake files, as paths that exist (see `resolve_lake_file`)."""
+    return [resolve_lake_file(r["path"], lake_dir, feed) for r in store.registered_files(conn, feed)]
+
+
+def sweep_orphans(conn: Connection, feed: str, lake_dir: Path) -> list[Path]:
+    """Delete lake files of the feed that no committed load registered (left by a load that
+    crashed before its commit). Call only while holding the feed's load lock."""
+    root = Path(lake_dir) / feed
+    if not root.is_dir():
+        return []
+    keep = {Path(r["path"]).resolve() for r in store.registered_files(conn, feed)}
+    gone = []
+    for p in root.glob("month=*/*"):
+        ours = (p.suffix == ".parquet" and p.name.startswith(("load-", "link-"))) or (
+            p.name.startswith(".") and p.name.endswith(".tmp"))
+        if ours and p.resolve() not in keep:
+            p.unlink(missing_ok=True)
+            gone.append(p)
+    return gone
+
+
+def prior_versions_sql(files: list[Path]) -> str:
+    """DuckDB SQL: each record_id's current version and its content digest, over lake files."""
+    listed = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
+    return (f"SELECT record_id, max(version) AS v, arg_max(content_digest, version) AS pd "
+            f"FROM read_parquet([{listed}], union_by_name = true) GROUP BY record_id")
+
+
+def _unresolved_quarantine(conn: Connection, feed: str) -> pa.Table:
+    qt = store.quarantine
+    rows = conn.execute(select(qt.c.record_id, qt.c.content_digest).distinct().where(
+        qt.c.feed == feed, qt.c.resolved_at.is_(None), qt.c.record_id.is_not(None),
+        qt.c.content_digest.is_not(None))).all()
+    return pa.table({"record_id": pa.array([r[0] for r in rows], pa.string()),
+                     "d": pa.array([r[1] for r in rows], pa.string())})
+
+
+def _classify(conn: Connection, feed: Feed, table: pa.Table, checked: validate.Checked,
+              lake_dir: Path) -> dict:
     """Masks (numpy bool per row): duplicate, conflict (repeat in file with other content),
-    plus the existing version each row replaces."""
+    plus the version each row replaces (0: none). One DuckDB query joins the file's
+    (record_id, digest) against itself, the current versions in the feed's committed lake
+    files and the unresolved quarantine; it returns only the rows with something to say."""
     n = table.num_rows
-    rid = table.column("record_id").combine_chunks()
-    idx = pa.array(np.arange(n, dtype=np.int64))
-    keyed = pa.table({"record_id": rid, "i": idx, "d": checked.digests}).filter(pc.is_valid(rid))
-    first = keyed.group_by("record_id").aggregate([("i", "min")]).rename_columns(["record_id", "first"])
-    joined = keyed.join(first, "record_id").sort_by("i")
-    rows = joined.column("i").to_numpy()
-    first_i = joined.column("first").to_numpy()
-    same = np.asarray(checked.digests.take(pa.array(first_i)).to_numpy(zero_copy_only=False)
-                      == joined.column("d").to_numpy(zero_copy_only=False), dtype=bool)
+    files = committed_files(conn, feed.name, lake_dir)
+    new = pa.table({"record_id": table.column("record_id").combine_chunks(), "d": checked.digests,
+                    "i": pa.array(np.arange(n, dtype=np.int64))})
+    prior = prior_versions_sql(files) if files else (
+        "SELECT NULL::VARCHAR AS record_id, NULL::INTEGER AS v, NULL::VARCHAR AS pd WHERE false")
+    con = duckdb.connect()
+    try:
+        con.execute("SET enable_progress_bar = false")
+        con.register("new_rows", new)
+        con.register("quarantined", _unresolved_quarantine(conn, feed.name))
+        hits = con.execute(f"""
+            WITH n AS (SELECT * FROM new_rows WHERE record_id IS NOT NULL),
+                 f AS (SELECT record_id, min(i) AS first, arg_min(d, i) AS fd FROM n GROUP BY record_id),
+                 p AS ({prior}),
+                 q AS (SELECT DISTINCT record_id, d FROM quarantined)
+            SELECT n.i, f.first, n.d = f.fd AS same_first, p.v AS old_version,
+                   coalesce(n.d = p.pd, false) AS same_prior, q.record_id IS NOT NULL AS in_q
+            FROM n JOIN f USING (record_id)
+            LEFT JOIN p ON p.record_id = n.record_id
+            LEFT JOIN q ON q.record_id = n.record_id AND q.d = n.d
+            WHERE f.first <> n.i OR p.record_id IS NOT NULL OR q.record_id IS NOT NULL
+        """).to_arrow_table()
+    finally:
+        con.close()
+    i = hits.column("i").to_numpy()
+    first = hits.column("first").to_numpy()
+    same_first = hits.column("same_first").to_numpy(zero_copy_only=False)
+    same_prior = hits.column("same_prior").to_numpy(zero_copy_only=False)
+    in_q = hits.column("in_q").to_numpy(zero_copy_only=False)
+    has_prior = pc.is_valid(hits.column("old_version")).to_numpy(zero_copy_only=False)
+    old_v = pc.fill_null(hits.column("old_version"), 0).to_numpy().astype(np.int64)
+
     repeat = np.zeros(n, dtype=bool)
-    repeat[rows] = first_i != rows
+    repeat[i] = first != i
     dup = np.zeros(n, dtype=bool)
-    dup[rows[(first_i != rows) & same]] = True
+    dup[i] = (repeat[i] & same_first) | same_prior | in_q
     conflict = repeat & ~dup
     first_line = np.zeros(n, dtype=np.int64)
-    first_line[rows] = first_i + 2
-
-    keys = pc.unique(keyed.column("record_id")).to_pylist()
+    first_line[i] = first + 2
     old_version = np.zeros(n, dtype=np.int64)
-    old_id = np.full(n, -1, dtype=np.int64)
-    for source, where in ((store.feed_records, "t.is_current"),
-                          (store.quarantine, "t.resolved_at IS NULL")):
-        existing = _existing(conn, source, feed.name, keys, where)
-        if existing.num_rows == 0:
-            continue
-        m = keyed.join(existing, "record_id", join_type="inner")
-        i = m.column("i").to_numpy()
-        seen = np.asarray(m.column("d").to_numpy(zero_copy_only=False)
-                          == m.column("old_digest").to_numpy(zero_copy_only=False), dtype=bool)
-        dup[i[seen]] = True
-        if source is store.feed_records:
-            changed = i[~seen]
-            old_version[changed] = m.column("old_version").to_numpy()[~seen]
-            old_id[changed] = m.column("old_id").to_numpy()[~seen]
-    conflict &= ~dup
-    return {"dup": dup, "conflict": conflict, "first_line": first_line,
-            "old_version": old_version, "old_id": old_id}
+    changed = has_prior & ~same_prior
+    old_version[i[changed]] = old_v[changed]
+    return {"dup": dup, "conflict": conflict, "first_line": first_line, "old_version": old_version}
 
 
-def _load(conn: Connection, path: Path, digest: str, feed: Feed, month: str, lake_dir: Path,
-          actor: str, table: pa.Table, checked: validate.Checked) -> LoadReport:
+def lake_table(typed: pa.Table, rows: np.ndarray | None, *, digests: pa.Array, version: np.ndarray,
+               load_id: int, lines: np.ndarray) -> pa.Table:
+    """The lake columns of the given rows (None: all): typed contract and extra columns, then
+    `version`, `load_id`, `line` and `content_digest` (the record index)."""
+    if rows is not None:
+        take = pa.array(rows)
+        typed, digests = typed.take(take), digests.take(take)
+    k = typed.num_rows
+    return (typed.append_column("version", pa.array(version.astype(np.int32)))
+            .append_column("load_id", pa.array(np.full(k, load_id, dtype=np.int64)))
+            .append_column("line", pa.array(lines.astype(np.int32)))
+            .append_column("content_digest", digests))
+
+
+def write_lake_file(out: pa.Table, target: Path) -> Path:
+    """Write under a temporary name and rename: a reader never sees half a file. The file
+    becomes part of the lake only when the caller registers it in the same transaction
+    (`register_lake_file`) and commits."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    # no dictionary for the columns with a distinct value per row: trying one costs time
+    pq.write_table(out, tmp, use_dictionary=[c for c in out.column_names if c not in _DISTINCT])
+    os.replace(tmp, target)
+    return target
+
+
+def register_lake_file(conn: Connection, *, load_id: int, feed: str, month: str, kind: str, path: Path,
+                       rows: int) -> None:
+    conn.execute(insert(store.feed_lake_files).values(
+        load_id=load_id, feed=feed, month=month, kind=kind, path=str(path), rows=rows, created_at=_now()))
+
+
+def _load(conn: Connection, load_id: int, path: Path, digest: str, feed: Feed, month: str, lake_dir: Path,
+          table: pa.Table, checked: validate.Checked) -> LoadReport:
     n = table.num_rows
-    load_id = conn.execute(insert(store.feed_loads).returning(store.feed_loads.c.id),
-                           _ledger_row(path, digest, feed, month, actor)).scalar_one()
-    c = _classify(conn, feed, table, checked)
+    sweep_orphans(conn, feed.name, lake_dir)
+    c = _classify(conn, feed, table, checked, lake_dir)
     checked.problems.append(validate.Problem(
         "record_id", c["conflict"], "record_id repeats an earlier line of this file with different content"))
     bad = checked.bad_mask(n) & ~c["dup"]
     good = ~bad & ~c["dup"]
-    corrected = good & (c["old_id"] >= 0)
+    corrected = good & (c["old_version"] > 0)
     lines = np.arange(n, dtype=np.int64) + 2
 
-    # --- the lake: accepted rows, typed, written under a temp name then renamed ------------
+    # --- the lake: accepted rows, typed, with their record index columns -------------------
     lake_path = None
     accepted_idx = np.flatnonzero(good)
     if len(accepted_idx):
-        take = pa.array(accepted_idx)
-        out = checked.typed.take(take)
-        out = out.append_column("version", pa.array((c["old_version"][accepted_idx] + 1).astype(np.int32)))
-        out = out.append_column("load_id", pa.array(np.full(len(accepted_idx), load_id, dtype=np.int64)))
-        out = out.append_column("line", pa.array(lines[accepted_idx].astype(np.int32)))
+        rows = None if len(accepted_idx) == n else accepted_idx
+        out = lake_table(checked.typed, rows, digests=checked.digests,
+                         version=c["old_version"][accepted_idx] + 1, load_id=load_id,
+                         lines=lines[accepted_idx])
         target = lake_dir / feed.name / f"month={month}" / f"load-{digest[:16]}.parquet"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        pq.write_table(out, tmp)
-        os.replace(tmp, target)
-        lake_path = str(target)
+        lake_path = write_lake_file(out, target)
 
     try:
-        _record(conn, feed, month, load_id, table, checked, c, good, bad, corrected, lines, accepted_idx)
+        _record(conn, feed, month, load_id, table, checked, bad, lake_path, len(accepted_idx))
         errors = _errors(checked, table, bad, c)
         counts = {"rows": n, "accepted": int(good.sum()), "linked": 0, "quarantined": int(bad.sum()),
                   "duplicate": int(c["dup"].sum()), "corrected": int(corrected.sum())}
         conn.execute(update(store.feed_loads).where(store.feed_loads.c.id == load_id).values(
             status="loaded", loaded_digest=digest, errors=errors[:MAX_REPORTED_ERRORS],
-            lake_path=lake_path, finished_at=_now(), **counts))
+            lake_path=str(lake_path) if lake_path else None, finished_at=_now(), **counts))
     except BaseException:
-        # the transaction rolls back; the orphan file would be overwritten by a re-run anyway
+        # the transaction rolls back; the unregistered file would be swept by the next load anyway
         if lake_path:
-            Path(lake_path).unlink(missing_ok=True)
+            lake_path.unlink(missing_ok=True)
         raise
     return LoadReport(path.name, feed.name, month, "loaded", errors=errors[:MAX_REPORTED_ERRORS],
                       load_id=load_id, **counts)
 
 
 def _record(conn: Connection, feed: Feed, month: str, load_id: int, table: pa.Table,
-            checked: validate.Checked, c: dict, good: np.ndarray, bad: np.ndarray,
-            corrected: np.ndarray, lines: np.ndarray, accepted_idx: np.ndarray) -> None:
-    """The record index (new versions current, replaced versions kept as history) and the
-    quarantine, inside the load's transaction."""
-    old = c["old_id"][corrected]
-    if len(old):
-        bulk_update(conn, store.feed_records, [{"id": int(i), "is_current": False} for i in old])
-    if len(accepted_idx):
-        take = pa.array(accepted_idx)
-        rows = pa.table({
-            "feed": pa.array(np.full(len(accepted_idx), feed.name, dtype=object), pa.string()),
-            "record_id": table.column("record_id").take(take),
-            "content_digest": checked.digests.take(take),
-            "version": pa.array(c["old_version"][accepted_idx] + 1),
-            "month": pa.array(np.full(len(accepted_idx), month, dtype=object), pa.string()),
-            "load_id": pa.array(np.full(len(accepted_idx), load_id, dtype=np.int64)),
-            "line": pa.array(lines[accepted_idx]),
-            "id_number": checked.typed.column("id_number").take(take),
-            "is_current": pa.array(np.ones(len(accepted_idx), dtype=bool)),
-        }).to_pylist()
-        bulk_insert(conn, store.feed_records, rows)
+            checked: validate.Checked, bad: np.ndarray, lake_path: Path | None, accepted: int) -> None:
+    """The lake file's registration and the quarantine, inside the load's transaction."""
+    if lake_path is not None:
+        register_lake_file(conn, load_id=load_id, feed=feed.name, month=month, kind="load", path=lake_path,
+                           rows=accepted)
     bad_idx = np.flatnonzero(bad)
     if len(bad_idx):
         messages = validate.row_messages(checked, table, bad_idx)
@@ -285,12 +404,11 @@ def _errors(checked: validate.Checked, table: pa.Table, bad: np.ndarray, c: dict
 
 
 def lake_files(engine: Engine, feed: str) -> list[Path]:
-    """The committed lake files of a feed: the only ones a reader may take."""
-    q = select(store.feed_loads.c.lake_path).where(
-        store.feed_loads.c.feed == feed, store.feed_loads.c.status == "loaded",
-        store.feed_loads.c.lake_path.is_not(None)).order_by(store.feed_loads.c.id)
+    """The committed lake files of a feed, oldest first: the only ones a reader may take.
+    Every file has `record_id` and `version`; a corrected record's latest version is the
+    row with its highest `version`."""
     with engine.connect() as conn:
-        return [Path(r[0]) for r in conn.execute(q)]
+        return [Path(r["path"]) for r in store.registered_files(conn, feed)]
 
 
 def quarantined_rows(engine: Engine, *, load_id: int) -> list[dict]:
@@ -300,8 +418,27 @@ def quarantined_rows(engine: Engine, *, load_id: int) -> list[dict]:
         return [dict(r) for r in conn.execute(q).mappings()]
 
 
-def current_records(engine: Engine, *, feed: str) -> list[dict]:
-    q = select(store.feed_records).where(store.feed_records.c.feed == feed).order_by(
-        store.feed_records.c.record_id, store.feed_records.c.version)
+def current_records(engine: Engine, *, feed: str, lake_dir: Path | None = None) -> list[dict]:
+    """Every stored version of every record of the feed (from the lake's index columns),
+    ordered by record_id then version; `is_current` marks the latest version."""
     with engine.connect() as conn:
-        return [dict(r) for r in conn.execute(q).mappings()]
+        files = store.registered_files(conn, feed)
+    if not files:
+        return []
+    place = pa.table({
+        "path": pa.array([str(resolve_lake_file(f["path"], Path(lake_dir or "."), feed)) for f in files]),
+        "month": pa.array([f["month"] for f in files], pa.string())})
+    listed = ", ".join("'" + p.replace("'", "''") + "'" for p in place.column("path").to_pylist())
+    con = duckdb.connect()
+    try:
+        con.register("place", place)
+        t = con.execute(f"""
+            SELECT '{feed}' AS feed, r.record_id, r.content_digest, r.version, place.month, r.load_id,
+                   r.line, r.id_number,
+                   r.version = max(r.version) OVER (PARTITION BY r.record_id) AS is_current
+            FROM read_parquet([{listed}], union_by_name = true, filename = true) r
+            JOIN place ON place.path = r.filename
+            ORDER BY r.record_id, r.version""").to_arrow_table()
+    finally:
+        con.close()
+    return t.to_pylist()

@@ -1,11 +1,10 @@
-"""Tables of the feeds capability: the load ledger, the record index, the quarantine."""
+"""Tables of the feeds capability: the load ledger, the lake-file register, the quarantine."""
 
 from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
     BigInteger,
-    Boolean,
     Column,
     DateTime,
     ForeignKey,
@@ -44,20 +43,24 @@ feed_loads = Table(
     Column("finished_at", DateTime(timezone=True)),
 )
 
-# Every accepted version of every record: duplicates and corrections are found here.
-feed_records = Table(
-    "feed_records", metadata,
-    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
-    Column("feed", String(32), nullable=False),
-    Column("record_id", String(128), nullable=False),
-    Column("content_digest", String(32), nullable=False),
-    Column("version", Integer, nullable=False),
-    Column("month", String(7), nullable=False),
+# The lake files of a feed, registered in the transaction that commits them: a file on disk
+# that is not listed here (a load that crashed before its commit) is invisible to readers
+# and is deleted by the next load of the feed. Every file carries, per row, `record_id`,
+# `content_digest` and `version`: the lake itself is the record index (duplicates and
+# corrections are found by a DuckDB join over these columns, not by per-row database rows).
+# kind: "load" (the accepted rows of a delivery) | "linkage" (quarantined rows of that
+# delivery later linked to a person; `load_id` is the delivery they came in).
+feed_lake_files = Table(
+    "feed_lake_files", metadata,
+    Column("id", Integer, primary_key=True),
     Column("load_id", Integer, ForeignKey("feed_loads.id"), nullable=False, index=True),
-    Column("line", Integer, nullable=False),
-    Column("id_number", String(18)),
-    Column("is_current", Boolean, nullable=False),
-    Index("ix_feed_records_feed_record", "feed", "record_id"),
+    Column("feed", String(32), nullable=False),
+    Column("month", String(7), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("path", String(1024), nullable=False, unique=True),
+    Column("rows", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_feed_lake_files_feed", "feed", "id"),
 )
 
 # Rows not loaded, with the reason; resolved by hand (or by linkage) later.
@@ -87,3 +90,10 @@ def loaded_digests(conn: Connection, feed: str) -> set[str]:
     q = select(feed_loads.c.loaded_digest).where(feed_loads.c.feed == feed,
                                                  feed_loads.c.loaded_digest.is_not(None))
     return {r[0] for r in conn.execute(q)}
+
+
+def registered_files(conn: Connection, feed: str) -> list[dict]:
+    """The committed lake files of a feed, oldest first."""
+    t = feed_lake_files
+    q = select(t).where(t.c.feed == feed).order_by(t.c.id)
+    return [dict(r) for r in conn.execute(q).mappings()]

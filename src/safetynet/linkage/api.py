@@ -1,11 +1,13 @@
-"""Linkage review queue endpoints. Names and id numbers are masked until sign-in and roles
-arrive (as in the registry endpoints)."""
+"""Linkage review queue endpoints (capability linkage.review, given to province-level roles:
+the queue is province-wide). Names and id numbers are always masked; decisions are made
+in the signed-in user's name and audited."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel
 
+from safetynet.audit.service import record as audit_record
 from safetynet.identity import mask_id_number, mask_name
 from safetynet.linkage import service
 
@@ -39,12 +41,19 @@ def candidates(request: Request, status: str = "pending", limit: int = Query(50,
 
 
 def _decide(fn, request: Request, candidate_id: int, decision: Decision | None) -> dict:  # noqa: ANN001
-    actor = (decision or Decision()).actor
+    # The platform mounts this router behind require("linkage.review"): the signed-in user
+    # decides (a body `actor` only counts where the router is mounted without sign-in).
+    user = getattr(request.state, "user", None)
+    actor = user.username if user is not None else (decision or Decision()).actor
     try:
-        return fn(request.app.state.engine, candidate_id, actor)
+        out = fn(request.app.state.engine, candidate_id, actor)
     except service.CandidateError as e:
         status = 404 if "no link candidate" in str(e) else 409
         raise HTTPException(status, str(e)) from None
+    if user is not None:
+        audit_record(request.app.state.engine, actor=user, action="write", object_type="link_candidate",
+                     object_id=str(candidate_id), fields=["status"], detail=out.get("status"))
+    return out
 
 
 @router.post("/candidates/{candidate_id}/accept")

@@ -7,9 +7,10 @@ mistyped id number.
 review queue (`link_candidates`); the rest stay quarantined with "no match in the register"
 (retried on the next run, as the register grows). A linked row becomes usable downstream
 like any accepted row: it is written to the lake as an extra Parquet for its feed and month
-under a ledger entry of its own (file_name "linkage:…", so `feeds.service.lake_files`
-lists it), indexed in `feed_records` with its original content digest (a re-delivery of the
-same row is then a duplicate), and counted as `linked`/`accepted` on the load it came in.
+(`link-<load>-<key>.parquet`, with `linked_by` and `match_probability` columns), registered
+in `feed_lake_files` under the load it came in (so `feeds.service.lake_files` lists it),
+with its original content digest as its record index entry (a re-delivery of the same row
+is then a duplicate), and counted as `linked`/`accepted` on that load.
 """
 
 from __future__ import annotations
@@ -17,16 +18,18 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 from sqlalchemy import Connection, Engine, and_, func, insert, or_, select, update
 
+from safetynet.db import lock_for_import
 from safetynet.errors import SafetynetError
+from safetynet.feeds import service as feeds
 from safetynet.feeds import store as feeds_store
 from safetynet.feeds import validate
 from safetynet.feeds.model import FEED_BY_NAME, LINKAGE_REASON
@@ -92,12 +95,14 @@ def registry_persons(conn: Connection) -> tuple[pa.Table, dict[str, dict]]:
     return model.to_table(records), people
 
 
-def _pending_rows(conn: Connection) -> list[dict]:
+def _pending_rows(conn: Connection, load_ids: list[int] | None = None) -> list[dict]:
     q = feeds_store.quarantine
     in_review = select(link_candidates.c.quarantine_id).where(link_candidates.c.status == "pending")
     sel = select(q).where(q.c.resolved_at.is_(None),
                           or_(q.c.reason == AWAITING, q.c.reason.like(f"{NO_MATCH}%")),
                           q.c.id.not_in(in_review)).order_by(q.c.id)
+    if load_ids is not None:
+        sel = sel.where(q.c.load_id.in_(load_ids))
     return [dict(r) for r in conn.execute(sel).mappings()]
 
 
@@ -124,14 +129,18 @@ def train(engine: Engine, *, model_path: Path | None = None, sample: int = 5000)
 
 def link_quarantine(engine: Engine, *, model_path: Path | None = None, threshold_auto: float = 0.99,
                     threshold_review: float = 0.5, lake_dir: Path | None = None,
-                    actor: str = "linkage") -> LinkReport:
+                    actor: str = "linkage", load_ids: list[int] | None = None,
+                    train_if_missing: bool = True) -> LinkReport:
+    """Score the unresolved rows awaiting linkage (all, or those of the given loads). Without
+    a saved model one is trained on the register first, unless `train_if_missing` is off
+    (then nothing is linked)."""
     if not 0 < threshold_review <= threshold_auto <= 1:
         raise ValueError("thresholds must satisfy 0 < review <= auto <= 1")
     model_path = Path(model_path or default_model_path())
     lake_dir = Path(lake_dir or default_lake_dir())
     report = LinkReport()
     with engine.connect() as conn:
-        rows = _pending_rows(conn)
+        rows = _pending_rows(conn, load_ids)
         report.rows = len(rows)
         if not rows:
             return report
@@ -141,6 +150,9 @@ def link_quarantine(engine: Engine, *, model_path: Path | None = None, threshold
         decisions = {r["id"]: [] for r in rows}
     else:
         if not model_path.is_file():
+            if not train_if_missing:
+                report.rows = 0
+                return report
             model.train_model(persons, model_path)
             report.model_trained = True
         scored = model.predict(model_path, persons, model.to_table([_row_record(r) for r in rows]),
@@ -205,9 +217,10 @@ def _link(conn: Connection, pairs: list[tuple[dict, dict]], lake_dir: Path, acto
 
 def _link_load(conn: Connection, load_id: int, group: list[tuple[dict, dict]], lake_dir: Path,
                actor: str, how: str, now: dt.datetime) -> Path:
-    loads, q, fr = feeds_store.feed_loads, feeds_store.quarantine, feeds_store.feed_records
+    loads, q = feeds_store.feed_loads, feeds_store.quarantine
     load = conn.execute(select(loads).where(loads.c.id == load_id)).mappings().one()
     feed = FEED_BY_NAME[load["feed"]]
+    lock_for_import(conn, f"feeds:{feed.name}")  # the lake of a feed has one writer at a time
     raw_rows = []
     for qrow, cand in group:
         row = dict(qrow["row"] if isinstance(qrow["row"], dict) else json.loads(qrow["row"]))
@@ -221,50 +234,47 @@ def _link_load(conn: Connection, load_id: int, group: list[tuple[dict, dict]], l
     if bad.any():  # cannot happen for rows whose only fault was the id; refuse rather than guess
         raise SafetynetError(f"linked rows of load {load_id} still fail the {feed.name} contract")
 
-    # versions: a record_id already accepted (an earlier version) is superseded
+    # versions: a record_id already in the lake (an earlier version) is superseded
     record_ids = [qrow["record_id"] for qrow, _ in group]
-    old = {r["record_id"]: r for r in conn.execute(
-        select(fr.c.id, fr.c.record_id, fr.c.version).where(
-            fr.c.feed == feed.name, fr.c.is_current, fr.c.record_id.in_(record_ids))).mappings()}
-    versions = np.array([old[r]["version"] + 1 if r in old else 1 for r in record_ids], dtype=np.int32)
-    if old:
-        conn.execute(update(fr).where(fr.c.id.in_([o["id"] for o in old.values()])).values(is_current=False))
-
-    ledger = {"file_name": f"linkage:{load['file_name']}", "digest": "", "feed": feed.name,
-              "month": load["month"], "status": "loading", "rows": 0, "accepted": 0, "linked": 0,
-              "quarantined": 0, "duplicate": 0, "corrected": 0, "errors": [], "actor": actor,
-              "started_at": now}
-    link_load_id = conn.execute(insert(loads).returning(loads.c.id), ledger).scalar_one()
-    lines = np.array([qrow["line"] for qrow, _ in group], dtype=np.int32)
-    out = checked.typed.append_column("version", pa.array(versions))
-    out = out.append_column("load_id", pa.array(np.full(len(group), link_load_id, dtype=np.int64)))
-    out = out.append_column("line", pa.array(lines))
-    month_dir = lake_dir / feed.name / f"month={load['month']}"
-    month_dir.mkdir(parents=True, exist_ok=True)
-    tmp = month_dir / f".link-{link_load_id}.{os.getpid()}.tmp"
-    pq.write_table(out, tmp)
-    digest = hashlib.sha256(tmp.read_bytes()).hexdigest()
-    target = month_dir / f"link-{digest[:16]}.parquet"
-    os.replace(tmp, target)
-    conn.execute(update(loads).where(loads.c.id == link_load_id).values(
-        status="loaded", digest=digest, lake_path=str(target), finished_at=_now()))
-
-    conn.execute(insert(fr), [
-        {"feed": feed.name, "record_id": qrow["record_id"], "content_digest": qrow["content_digest"],
-         "version": int(v), "month": load["month"], "load_id": link_load_id, "line": int(qrow["line"]),
-         "id_number": cand["id_number"], "is_current": True}
-        for (qrow, cand), v in zip(group, versions, strict=True)])
+    old = _current_versions(conn, feed.name, record_ids, lake_dir)
+    versions = np.array([old.get(r, 0) + 1 for r in record_ids], dtype=np.int32)
+    lines = np.array([qrow["line"] for qrow, _ in group], dtype=np.int64)
+    digests = pa.array([qrow["content_digest"] for qrow, _ in group], pa.string())
+    out = feeds.lake_table(checked.typed, None, digests=digests, version=versions, load_id=load_id,
+                           lines=lines)
+    out = out.append_column("linked_by", pa.array([how] * len(group), pa.string()))
+    out = out.append_column("match_probability", pa.array(
+        [float(cand["match_probability"]) for _, cand in group], pa.float64()))
+    key = hashlib.sha256(",".join(str(qrow["id"]) for qrow, _ in group).encode()).hexdigest()[:16]
+    target = lake_dir / feed.name / f"month={load['month']}" / f"link-{load_id}-{key}.parquet"
+    feeds.write_lake_file(out, target)
+    feeds.register_lake_file(conn, load_id=load_id, feed=feed.name, month=load["month"], kind="linkage",
+                             path=target, rows=len(group))
     for qrow, cand in group:
         resolution = {"linked": True, "how": how, "person_id": cand["person_id"],
                       "id_number": cand["id_number"],
                       "match_probability": round(float(cand["match_probability"]), 6),
-                      "lake_load_id": link_load_id}
+                      "lake_file": target.name}
         conn.execute(update(q).where(q.c.id == qrow["id"]).values(
             resolved_at=now, resolved_by=actor, resolution=json.dumps(resolution, ensure_ascii=False)))
     k = len(group)
     conn.execute(update(loads).where(loads.c.id == load_id).values(
         accepted=loads.c.accepted + k, linked=loads.c.linked + k, quarantined=loads.c.quarantined - k))
     return target
+
+
+def _current_versions(conn: Connection, feed: str, record_ids: list[str], lake_dir: Path) -> dict[str, int]:
+    files = feeds.committed_files(conn, feed, lake_dir)
+    if not files:
+        return {}
+    con = duckdb.connect()
+    try:
+        con.register("wanted", pa.table({"record_id": pa.array(record_ids, pa.string())}))
+        rows = con.execute(f"SELECT p.record_id, p.v FROM ({feeds.prior_versions_sql(files)}) p "
+                           "JOIN (SELECT DISTINCT record_id FROM wanted) w USING (record_id)").fetchall()
+    finally:
+        con.close()
+    return {r: int(v) for r, v in rows}
 
 
 # --- the clerical review queue ----------------------------------------------------------

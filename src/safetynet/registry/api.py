@@ -1,34 +1,111 @@
-"""Registry endpoints. Only masked views until sign-in and roles arrive (issue: web platform)."""
+"""Registry endpoints for the caseworker's screens: search, household and person detail,
+unmasking. Everything is scoped to the signed-in user's region subtree and masked; unmasked
+identities and sensitive blocks need their own capability and are audited (field names and
+purpose only, never the values)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Body, Depends, Query, Request
 
-from safetynet.registry import service
+from safetynet.audit.service import record as audit_record
+from safetynet.auth import errors
+from safetynet.auth.deps import CurrentUser, require
+from safetynet.errors import NotFoundError
+from safetynet.registry import search
 
-router = APIRouter(prefix="/registry", tags=["registry 名册"])
+router = APIRouter(tags=["registry 名册"])
+
+_PAGE = Query(1, ge=1, description="1-based page")
+_PAGE_SIZE = Query(20, ge=1, le=search.MAX_PAGE_SIZE, description="rows per page (max 200)")
 
 
-@router.get("/summary")
-def summary(request: Request) -> dict:
-    """Persons per current tier."""
-    return {"persons_by_tier": service.tier_counts(request.app.state.engine)}
+def _invalid(e: search.InvalidQuery) -> errors.ApiError:
+    return errors.invalid(e.field, str(e), e.message_zh)
+
+
+@router.get("/registry/summary")
+def summary(request: Request, user: CurrentUser = Depends(require("registry.read"))) -> dict:
+    """Persons per current tier in the user's region."""
+    return {"region_code": user.region_code,
+            "persons_by_tier": search.tier_counts(request.app.state.engine, scope=user.region_code)}
+
+
+@router.get("/households")
+def households(
+    request: Request,
+    q: str | None = Query(None, description="household number, name, or id number (full or last 4)"),
+    name: str | None = Query(None, description="name of any member, exact or its beginning"),
+    id_number: str | None = Query(None, description="full 18-character id number or its last 4"),
+    region: str | None = Query(None, description="region code (2/4/6/9/12 digits) within your region"),
+    tier: str | None = Query(None, description="current household tier, e.g. dibao"),
+    page: int = _PAGE, page_size: int = _PAGE_SIZE,
+    user: CurrentUser = Depends(require("registry.read")),
+) -> dict:
+    """Search households in your region (masked)."""
+    try:
+        result = search.search_households(
+            request.app.state.engine, scope=user.region_code, q=q, name=name, id_number=id_number,
+            region=region, tier=tier, page=page, page_size=page_size)
+    except search.InvalidQuery as e:
+        raise _invalid(e) from None
+    except NotFoundError:
+        raise errors.out_of_region() from None
+    return result.as_dict()
 
 
 @router.get("/households/{household_no}")
-def household(household_no: str, request: Request) -> dict:
-    """One household with members; names and id numbers masked."""
-    h = service.get_household(request.app.state.engine, household_no=household_no)
-    return {
-        "household_id": h.household_no, "region": h.region_code,
-        "registration": h.registration, "grid": h.grid_code, "tier": h.tier,
-        "version": h.version,
-        "members": [
-            {"name": m.name, "id_number": m.id_number, "sex": m.sex,
-             "birth_date": m.birth_date.isoformat(), "relation": m.relation, "tier": m.tier,
-             "tier_since": m.since.isoformat() if m.since else None,
-             "monthly_benefit": (f"{m.monthly_benefit_fen // 100}.{m.monthly_benefit_fen % 100:02d}"
-                                 if m.monthly_benefit_fen is not None else None)}
-            for m in h.members
-        ],
-    }
+def household(household_no: str, request: Request,
+              user: CurrentUser = Depends(require("registry.read"))) -> dict:
+    """One household: members (masked), tier and history, region path, versions. The
+    `sensitive` block (benefit amounts, support form, care level) only with
+    registry.sensitive, and that read is audited."""
+    engine = request.app.state.engine
+    sensitive = user.can("registry.sensitive")
+    try:
+        out = search.household_detail(engine, household_no=household_no, scope=user.region_code,
+                                      sensitive=sensitive)
+    except NotFoundError:
+        # a household outside the user's region answers exactly like a missing one
+        raise errors.out_of_region() from None
+    if sensitive:
+        audit_record(engine, actor=user, action="read", object_type="household",
+                     object_id=household_no, fields=list(search.SENSITIVE_FIELDS),
+                     purpose="household detail")
+    return out
+
+
+@router.get("/persons/{person_id}")
+def person(person_id: int, request: Request,
+           user: CurrentUser = Depends(require("registry.read"))) -> dict:
+    """One person (masked) with household and tier history."""
+    engine = request.app.state.engine
+    sensitive = user.can("registry.sensitive")
+    try:
+        out = search.person_detail(engine, person_id=person_id, scope=user.region_code,
+                                   sensitive=sensitive)
+    except NotFoundError:
+        raise errors.out_of_region() from None
+    if sensitive:
+        audit_record(engine, actor=user, action="read", object_type="person",
+                     object_id=str(person_id), fields=list(search.SENSITIVE_FIELDS),
+                     purpose="person detail")
+    return out
+
+
+@router.post("/persons/{person_id}/unmask")
+def unmask(person_id: int, request: Request,
+           purpose: str | None = Body(None, embed=True, description="why you need the full identity"),
+           user: CurrentUser = Depends(require("registry.unmask"))) -> dict:
+    """The full name and id number, for a stated purpose; audited."""
+    engine = request.app.state.engine
+    purpose = (purpose or "").strip()
+    if len(purpose) < 2:
+        raise errors.invalid("purpose", "state the purpose of unmasking (at least 2 characters), "
+                             "e.g. 'home visit verification'", "请填写查看完整身份信息的事由（至少 2 个字）")
+    try:
+        who = search.unmasked_identity(engine, person_id=person_id, scope=user.region_code)
+    except NotFoundError:
+        raise errors.out_of_region() from None
+    audit_record(engine, actor=user, action="unmask", object_type="person", object_id=str(person_id),
+                 fields=["id_number", "name"], purpose=purpose)
+    return {"person_id": who["person_id"], "id_number": who["id_number"], "name": who["name"]}

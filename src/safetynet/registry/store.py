@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    func,
 )
 
 from safetynet.db import metadata
@@ -53,6 +54,8 @@ households = Table(
     Column("version", Integer, nullable=False),
     Column("import_id", Integer, ForeignKey("registry_imports.id"), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # search lists a region's households in this order: one index range, no sort
+    Index("ix_households_region_no", "region_code", "household_no"),
 )
 
 household_versions = Table(
@@ -79,7 +82,11 @@ persons = Table(
     Column("version", Integer, nullable=False),
     Column("import_id", Integer, ForeignKey("registry_imports.id"), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # search: name exact or prefix (pattern ops so LIKE 'x%' uses it in any PG collation)
+    Index("ix_persons_name", "name", postgresql_ops={"name": "varchar_pattern_ops"}),
 )
+# search by the last 4 characters of the id number (what a caller reads off a card)
+Index("ix_persons_id_last4", func.substr(persons.c.id_number, 15, 4))
 
 person_versions = Table(
     "person_versions",
@@ -124,6 +131,7 @@ person_tiers = Table(
     Column("ended_by_import", Integer, ForeignKey("registry_imports.id")),
     Index("ix_person_tiers_person_current", "person_id", "until"),
     Index("ix_person_tiers_tier_current", "tier", "until"),
+    Index("ix_person_tiers_household", "household_id", "until"),
 )
 
 household_tiers = Table(
@@ -137,4 +145,5 @@ household_tiers = Table(
     Column("import_id", Integer, ForeignKey("registry_imports.id"), nullable=False),
     Column("ended_by_import", Integer, ForeignKey("registry_imports.id")),
     Index("ix_household_tiers_household_current", "household_id", "until"),
+    Index("ix_household_tiers_tier_current", "tier", "until", "household_id"),
 )

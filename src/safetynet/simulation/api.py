@@ -18,6 +18,8 @@ class SimulateBody(BaseModel):
     month: str = Field(..., examples=["2025-07"])
     dibao_standard: str = Field(..., examples=["+7%"], description="+7%, -3%, +50 (yuan), =1000 (yuan)")
     region: str | None = Field(None, examples=["3704"])
+    keep_linked: bool = Field(False, description="keep the standards linked to dibao unchanged "
+                                                 "(default: they move with it, standards/links.yaml)")
 
 
 def _invalid(message: str, field: str) -> JSONResponse:
@@ -48,5 +50,6 @@ async def simulate(body: SimulateBody, request: Request) -> JSONResponse:
             return _invalid(str(e), field)
     lake_dir = getattr(request.app.state, "lake_dir", None) or get_settings().data_dir / "lake"
     result = await run_in_threadpool(service.simulate, _engine(request), month=body.month,
-                                     dibao_change=body.dibao_standard, region=body.region, lake_dir=lake_dir)
+                                     dibao_change=body.dibao_standard, region=body.region, lake_dir=lake_dir,
+                                     keep_linked=body.keep_linked)
     return JSONResponse(result.as_dict())

@@ -1,4 +1,5 @@
-"""`safetynet simulate --month 2025-07 --dibao-standard +7% [--region 3704] [--excel out.xlsx]`
+"""`safetynet simulate --month 2025-07 --dibao-standard +7% [--region 3704] [--keep-linked]
+[--excel out.xlsx]`
 (thin; the lead registers `simulate_cli` in cli/main.py)."""
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ def simulate_cli(
     region: str | None = typer.Option(None, "--region", help="only households under this code (e.g. 3704)"),
     excel: Path | None = typer.Option(None, "--excel", help="also write the tables to this .xlsx"),
     as_json: bool = typer.Option(False, "--json", help="print the result as JSON"),
+    keep_linked: bool = typer.Option(False, "--keep-linked",
+                                     help="keep the standards linked to dibao (e.g. the extremely-poor basic "
+                                          "standard) unchanged instead of moving them with it"),
 ) -> None:
     """Policy simulation: households newly in / out of each tier and the cost change, by county."""
     from rich.console import Console
@@ -40,7 +44,7 @@ def simulate_cli(
         typer.echo(str(e), err=True)
         raise typer.Exit(2) from None
     result = service.simulate(get_engine(), month=month, dibao_change=change, region=region,
-                              lake_dir=get_settings().data_dir / "lake")
+                              lake_dir=get_settings().data_dir / "lake", keep_linked=keep_linked)
     if excel is not None:
         service.to_excel(result, excel)
     if as_json:
@@ -48,7 +52,8 @@ def simulate_cli(
         return
     console = Console()
     table = Table(title=f"政策模拟 {result.month}：{change.describe()}"
-                        f"{'（' + region + '）' if region else ''}")
+                        f"{'（' + region + '）' if region else ''}"
+                        f"{'，联动标准不变' if keep_linked else '，联动标准随低保标准调整'}")
     for col in ("县（市、区）", "户数", "低保 现行→调整", "新增低保", "退出低保", "特困 新增/退出",
                 "边缘 新增/退出", "月支出变化（元）", "年支出变化（元）"):
         table.add_column(col, justify="left" if col.startswith("县") else "right")

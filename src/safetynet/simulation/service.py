@@ -1,12 +1,13 @@
 """`simulate`: the registry assessed twice for a month — with the store's local standards
 (baseline) and with the dibao standard changed (reform) — and the difference by county.
 
-Facts are computed once (`analytics.service.household_facts`); the standards are looked up
-once per county × registration (`standards.service.lookup`, in force on the month's last
-day; a place without a stored dibao standard takes the rules' dated default). The
-extremely-poor basic standard is passed explicitly: the stored value when there is one
-(kept unchanged by the reform), otherwise what the rules would default to for the dibao
-standard in use (so it follows the reformed dibao standard like the rules do).
+Facts are computed once (`analytics.service.household_facts`); the standards come from
+`standards.service.household_standards` (the same standards → rule-input adapter the batch
+assessment uses: the store's values in force on the month's last day, one lookup per county ×
+registration, the rules' dated defaults where the store has none). The reform changes the
+dibao standard and, by the dynamic-adjustment links (standards/links.yaml), the linked kinds
+that are rule inputs (the extremely-poor basic standard = factor × dibao, whole yuan) — only
+where the household's dibao standard actually moves, and not at all with `keep_linked`.
 Money is integer fen throughout the result (benefits are rounded to the fen by the rules).
 """
 
@@ -28,9 +29,9 @@ from safetynet.analytics.service import household_facts
 from safetynet.errors import NotFoundError
 from safetynet.regions import service as regions_service
 from safetynet.rules.service import assess_many
-from safetynet.rules.system import get_system
 from safetynet.simulation.model import DibaoChange, check_month, check_region, parse_change
 from safetynet.standards import service as standards_service
+from safetynet.standards.model import HouseholdStandards
 
 TIERS = ("extremely_poor", "dibao", "dibao_edge", "rigid_expenditure", "none")
 TIER_LABELS = {"extremely_poor": "特困", "dibao": "低保", "dibao_edge": "低保边缘",
@@ -83,11 +84,15 @@ class SimulationResult:
     reform_benefit_fen: np.ndarray
     baseline_dibao_standard_fen: np.ndarray
     reform_dibao_standard_fen: np.ndarray
+    baseline_basic_standard_fen: np.ndarray | None = None
+    reform_basic_standard_fen: np.ndarray | None = None
+    keep_linked: bool = False
     seconds: float = 0.0
 
     def as_dict(self) -> dict:
         return {"month": self.month, "as_of": self.as_of.isoformat(), "dibao_standard": self.change.text,
                 "description": self.change.describe(), "region": self.region,
+                "linked_standards": "kept" if self.keep_linked else "derived",
                 "total": self.total.as_dict(), "counties": [c.as_dict() for c in self.counties],
                 "seconds": round(self.seconds, 3)}
 
@@ -104,51 +109,6 @@ def _restrict(households: pa.Table, persons: pa.Table, region: str | None) -> tu
     persons = persons.filter(pc.is_in(persons.column("household_id"),
                                       value_set=households.column("household_id")))
     return households, persons
-
-
-def _default_fen(as_of: dt.date) -> dict[str, dict[str, int | None]]:
-    """The rules' dated defaults (fen) by registration, and the basic-standard floor ratio."""
-    p = get_system().get_parameters_at_instant(as_of.isoformat())
-    out: dict[str, dict] = {}
-    for reg in ("urban", "rural"):
-        out[reg] = {"dibao": int(round(float(p.standards.dibao_standard[reg]) * 100)),
-                    "extremely_poor_basic": int(round(float(p.standards.extremely_poor_basic_standard[reg])
-                                                      * 100))}
-    out["ratio"] = {"value": float(p.extremely_poor.basic_standard_min_ratio)}
-    return out
-
-
-def _standards(engine: Engine, counties: np.ndarray, registrations: np.ndarray,
-               on: dt.date) -> tuple[np.ndarray, np.ndarray]:
-    """Per household: the stored dibao standard (fen; the default where none) and the stored
-    extremely-poor basic standard (fen; -1 where none), one lookup per county × registration."""
-    defaults = _default_fen(on)
-    dibao = np.zeros(len(counties), np.int64)
-    basic = np.full(len(counties), -1, np.int64)
-    pairs = np.char.add(np.char.add(counties.astype(str), "|"), registrations.astype(str))
-    for pair in np.unique(pairs):
-        county, reg = str(pair).split("|")
-        try:
-            found = standards_service.lookup(engine, region=county, registration=reg, on=on)
-        except NotFoundError:
-            found = {}
-        mask = pairs == pair
-        dibao[mask] = found.get("dibao", defaults[reg]["dibao"])
-        basic[mask] = found.get("extremely_poor_basic", -1)
-    return dibao, basic
-
-
-def _basic_for(dibao_fen: np.ndarray, stored_basic: np.ndarray, registrations: np.ndarray,
-               on: dt.date) -> np.ndarray:
-    """The extremely-poor basic standard (yuan) the rules would use: the stored one, else
-    the provincial default while dibao is the default, else the floor ratio × dibao."""
-    d = _default_fen(on)
-    urban = registrations == "urban"
-    default_dibao = np.where(urban, d["urban"]["dibao"], d["rural"]["dibao"])
-    default_basic = np.where(urban, d["urban"]["extremely_poor_basic"], d["rural"]["extremely_poor_basic"])
-    derived = np.where(dibao_fen == default_dibao, default_basic / 100.0,
-                       d["ratio"]["value"] * dibao_fen / 100.0)
-    return np.where(stored_basic >= 0, stored_basic / 100.0, derived)
 
 
 def _county_names(engine: Engine, codes: list[str]) -> dict[str, str]:
@@ -176,9 +136,10 @@ def _summary(code: str, name: str, base_t: np.ndarray, ref_t: np.ndarray, base_b
 
 
 def simulate(engine: Engine, *, month: str, dibao_change: str | DibaoChange, region: str | None,
-             lake_dir: Path) -> SimulationResult:
+             lake_dir: Path, keep_linked: bool = False) -> SimulationResult:
     """Baseline vs reform for `month` (YYYY-MM), optionally only under `region` (a code prefix).
-    Raises SimulationInputError for a bad month, change or region."""
+    The linked standards move with the changed dibao standard (links.yaml) unless
+    `keep_linked`. Raises SimulationInputError for a bad month, change or region."""
     t0 = time.perf_counter()
     check_month(month)
     change = dibao_change if isinstance(dibao_change, DibaoChange) else parse_change(dibao_change)
@@ -190,20 +151,21 @@ def simulate(engine: Engine, *, month: str, dibao_change: str | DibaoChange, reg
     registrations = np.asarray(households.column("registration").to_pylist(), dtype=object).astype(str)
     counties_all = np.array([c[:6] for c in region_codes], dtype=str) if len(region_codes) else \
         np.zeros(0, dtype=str)
-    base_dibao, stored_basic = _standards(engine, counties_all, registrations, as_of)
+    baseline = standards_service.household_standards(engine, counties=counties_all,
+                                                     registrations=registrations, on=as_of)
+    base_dibao = baseline.dibao_fen
     ref_dibao = np.array([change.apply(int(x)) for x in base_dibao], dtype=np.int64)
+    reform = baseline.with_dibao(ref_dibao, keep_linked=keep_linked)
 
-    def run(dibao_fen: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        local = {"dibao_standard": dibao_fen / 100.0,
-                 "extremely_poor_basic_standard": _basic_for(dibao_fen, stored_basic, registrations, as_of)}
-        h, p, ids = to_assess_inputs(households, persons, local=local)
+    def run(standards: HouseholdStandards) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        h, p, ids = to_assess_inputs(households, persons, local=standards.columns())
         if len(ids) == 0:
             return ids, np.zeros(0, dtype=str), np.zeros(0, np.int64)
         out = assess_many(as_of=as_of, households=h, persons=p)["households"]
         return ids, np.asarray(out["household_tier"]).astype(str), _fen(out["total_benefit"])
 
-    ids, base_t, base_b = run(base_dibao)
-    _, ref_t, ref_b = run(ref_dibao)
+    ids, base_t, base_b = run(baseline)
+    _, ref_t, ref_b = run(reform)
     keep = households.column("members").to_numpy(zero_copy_only=False) > 0
     counties = counties_all[keep]
     codes = sorted(set(counties.tolist()))
@@ -217,7 +179,10 @@ def simulate(engine: Engine, *, month: str, dibao_change: str | DibaoChange, reg
                             counties=rows, household_ids=ids, county_codes=counties,
                             baseline_tier=base_t, reform_tier=ref_t, baseline_benefit_fen=base_b,
                             reform_benefit_fen=ref_b, baseline_dibao_standard_fen=base_dibao[keep],
-                            reform_dibao_standard_fen=ref_dibao[keep], seconds=time.perf_counter() - t0)
+                            reform_dibao_standard_fen=ref_dibao[keep],
+                            baseline_basic_standard_fen=baseline.extremely_poor_basic_fen[keep],
+                            reform_basic_standard_fen=reform.extremely_poor_basic_fen[keep],
+                            keep_linked=keep_linked, seconds=time.perf_counter() - t0)
 
 
 # --- Excel ---------------------------------------------------------------------------------
@@ -258,6 +223,7 @@ def to_excel(result: SimulationResult, path: Path) -> Path:
         items: list[tuple[str, object]] = [
             ("月份", result.month), ("测算日", result.as_of.isoformat()),
             ("调整方案", f"{result.change.text}（{result.change.describe()}）"),
+            ("联动标准", "保持不变" if result.keep_linked else "随低保标准联动调整（特困基本生活标准等）"),
             ("范围", result.region or "全部"), ("评估户数", t.households)]
         for tier in TIERS[:-1]:
             label = TIER_LABELS[tier]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import numpy as np
@@ -11,10 +13,11 @@ import pyarrow.compute as pc
 from sqlalchemy import Engine, select, update
 
 from safetynet import cells
-from safetynet.errors import InputFileError, NotFoundError, RowError
+from safetynet.errors import InputFileError, NotFoundError, RowError, SafetynetError
 from safetynet.regions import store as regions_store
 from safetynet.regions.model import full_code
 from safetynet.registry.model import REGISTRATION_LABELS
+from safetynet.rules.model import LOCAL_POLICY_FIELDS
 from safetynet.standards import model, store
 from safetynet.tabular import read_table
 
@@ -142,26 +145,46 @@ def derive_from_dibao(
 def lookup(engine: Engine, *, region: str, registration: str, on: dt.date) -> dict[str, int]:
     """kind → fen in force for a place on a date. A county's own value wins; a kind it has
     not set falls back to its city, then its province."""
-    code = full_code(region) if len(region) < 12 else region
+    return lookup_many(engine, places=[(region, registration)], on=on)[(region, registration)]
+
+
+def lookup_many(engine: Engine, *, places: Iterable[tuple[str, str]], on: dt.date,
+                missing_ok: bool = False) -> dict[tuple[str, str], dict[str, int]]:
+    """`lookup` for many (region, registration) places in two queries' worth of work:
+    (region, registration) → kind → fen. An unknown region raises NotFoundError, or gives
+    {} with `missing_ok`."""
+    places = list(dict.fromkeys(places))
     s = store.standards
+    out: dict[tuple[str, str], dict[str, int]] = {}
     with engine.connect() as conn:
-        place = regions_store.get(conn, code)
-        if place is None:
-            raise NotFoundError(f"region {region} is not known")
-        parts = place.path.rstrip("/").split("/")
-        ancestors = [full_code(p) if len(p) <= 12 else p for p in parts]
+        chains: dict[str, list[str]] = {}
+        for region in {r for r, _ in places}:
+            code = full_code(region) if len(region) < 12 else region
+            place = regions_store.get(conn, code)
+            if place is None:
+                if missing_ok:
+                    chains[region] = []
+                    continue
+                raise NotFoundError(f"region {region} is not known")
+            parts = place.path.rstrip("/").split("/")
+            chains[region] = [full_code(p) if len(p) <= 12 else p for p in parts]
+        wanted = {c for chain in chains.values() for c in chain}
         rows = conn.execute(
-            select(s.c.region_code, s.c.kind, s.c.amount_fen, s.c.effective_from)
-            .where(s.c.region_code.in_(ancestors), s.c.registration == registration,
-                   s.c.effective_from <= on)
-        ).all()
-    depth = {c: i for i, c in enumerate(ancestors)}
-    best: dict[str, tuple[int, dt.date, int]] = {}
-    for region_code, kind, fen, since in rows:
-        rank = (depth[region_code], since)
-        if kind not in best or rank > best[kind][:2]:
-            best[kind] = (depth[region_code], since, fen)
-    return {k: v[2] for k, v in best.items()}
+            select(s.c.region_code, s.c.registration, s.c.kind, s.c.amount_fen, s.c.effective_from)
+            .where(s.c.region_code.in_(wanted), s.c.effective_from <= on)
+        ).all() if wanted else []
+    by_code: dict[tuple[str, str], list] = {}
+    for region_code, registration, kind, fen, since in rows:
+        by_code.setdefault((region_code, registration), []).append((kind, fen, since))
+    for region, registration in places:
+        best: dict[str, tuple[int, dt.date, int]] = {}
+        for depth, code in enumerate(chains[region]):
+            for kind, fen, since in by_code.get((code, registration), ()):
+                rank = (depth, since)
+                if kind not in best or rank > best[kind][:2]:
+                    best[kind] = (depth, since, fen)
+        out[(region, registration)] = {k: v[2] for k, v in best.items()}
+    return out
 
 
 def history(engine: Engine, *, region: str) -> list[dict]:
@@ -174,25 +197,69 @@ def history(engine: Engine, *, region: str) -> list[dict]:
         return [dict(r) for r in rows]
 
 
-_CARE_KINDS = {"care_self_care": "self_care", "care_partial": "partial", "care_full": "full"}
-
-
 def local_policy_for(engine: Engine, *, region: str, registration: str, on: dt.date) -> dict | None:
     """The store's standards shaped as the assess contract's `local_policy` (yuan), for the
-    rules engine; None when the store knows nothing for the place and date."""
+    rules engine; None when the store knows nothing for the place and date. Same kind →
+    rule-input mapping as `household_standards` (model.rule_values)."""
     try:
-        values = lookup(engine, region=region, registration=registration, on=on)
+        values = model.rule_values(lookup(engine, region=region, registration=registration, on=on))
     except NotFoundError:
         return None
+    paths = {var: path for path, var in LOCAL_POLICY_FIELDS.items()}
     policy: dict = {}
-    if "dibao" in values:
-        policy["dibao_standard"] = values["dibao"] / 100
-    if "extremely_poor_basic" in values:
-        policy["extremely_poor_basic_standard"] = values["extremely_poor_basic"] / 100
-    care = {level: values[kind] / 100 for kind, level in _CARE_KINDS.items() if kind in values}
-    if len(care) == len(_CARE_KINDS):
-        policy["care_standard"] = care
+    for var, fen in values.items():
+        head, _, tail = paths[var].partition(".")
+        if tail:
+            policy.setdefault(head, {})[tail] = fen / 100
+        else:
+            policy[head] = fen / 100
     return policy or None
+
+
+def rule_defaults(on: dt.date) -> model.RuleDefaults:
+    """The rules' dated defaults of the local standards on `on` (fen); SafetynetError naming
+    the parameter when none covers the date."""
+    from safetynet.rules.system import get_system
+
+    p = get_system().get_parameters_at_instant(on.isoformat())
+
+    def fen(value, name: str) -> int:  # noqa: ANN001
+        if value is None:
+            raise SafetynetError(f"no dated default of {name} covers {on.isoformat()}: store the local "
+                                 "standard (safetynet standards import) or add a dated parameter value")
+        return int((Decimal(str(value)) * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+    st = p.standards
+    return model.RuleDefaults(
+        dibao={r: fen(st.dibao_standard[r], f"standards.dibao_standard.{r}") for r in ("urban", "rural")},
+        extremely_poor_basic={r: fen(st.extremely_poor_basic_standard[r],
+                                     f"standards.extremely_poor_basic_standard.{r}")
+                              for r in ("urban", "rural")},
+        basic_min_ratio=Decimal(str(p.extremely_poor.basic_standard_min_ratio)),
+        care={k: fen(st.care_standard[k.removeprefix("care_")], f"standards.care_standard.{k[5:]}")
+              for k in model.CARE_KINDS})
+
+
+def household_standards(engine: Engine, *, counties: np.ndarray, registrations: np.ndarray,
+                        on: dt.date) -> model.HouseholdStandards:
+    """The local standards (fen) per household for a batch assessment on `on`: the store's
+    value for the household's county and registration (falling back up the region tree),
+    else the rules' dated default. One lookup per county × registration. Use
+    `.columns()` as the `local` argument of `analytics.adapter.to_assess_inputs`, and
+    `.with_dibao(...)` for a changed dibao standard (simulation)."""
+    counties = np.asarray(counties).astype(str)
+    registrations = np.asarray(registrations).astype(str)
+    n = len(counties)
+    if n:
+        pairs = np.char.add(np.char.add(counties, "|"), registrations)
+        unique, index = np.unique(pairs, return_inverse=True)
+        keys = [tuple(str(u).split("|", 1)) for u in unique]
+    else:
+        keys, index = [], np.zeros(0, np.int64)
+    found = lookup_many(engine, places=keys, on=on, missing_ok=True)
+    stored = [found[k] for k in keys]
+    return model.household_standards(stored, np.asarray(index).reshape(n), registrations,
+                                     rule_defaults(on), on)
 
 
 def store_lookup(engine: Engine):  # noqa: ANN201

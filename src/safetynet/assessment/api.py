@@ -1,0 +1,84 @@
+"""Batch assessment runs (mounted under /api/v1): start a run, list runs, read one, page its
+tier changes with masked household numbers. Invalid input answers 422
+`{"code": "invalid", "message": …, "field": …}` like the rules API. No auth here yet: the
+lead wires permissions."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from safetynet.assessment import model, service
+from safetynet.errors import NotFoundError
+
+router = APIRouter(prefix="/assessment-runs", tags=["assessment 批量认定"])
+
+
+class RunBody(BaseModel):
+    month: str = Field(..., examples=["2025-07"])
+    region: str | None = Field(None, examples=["3704"], description="only households under this code")
+    actor: str = Field("api", description="who starts the run (until sign-in provides it)")
+
+
+def _invalid(e: model.AssessmentInputError) -> JSONResponse:
+    return JSONResponse(status_code=422, content={"code": "invalid", "message": str(e), "field": e.field})
+
+
+def _not_found(e: NotFoundError) -> JSONResponse:
+    return JSONResponse(status_code=404, content={"code": "not_found", "message": str(e)})
+
+
+def _engine(request: Request):  # noqa: ANN202
+    engine = getattr(request.app.state, "engine", None)
+    if engine is not None:
+        return engine
+    from safetynet.db import get_engine
+    return get_engine()
+
+
+@router.post("", summary="Assess every household for a month and save a dated run 批量认定")
+async def start_run(body: RunBody, request: Request) -> JSONResponse:
+    """Runs synchronously (a 3M-household register takes minutes; see the benchmark) and
+    answers the run summary: totals and by county, tiers and change kinds, money in fen."""
+    from safetynet.config import get_settings
+
+    try:
+        model.check_month(body.month)
+        region = model.check_region(body.region)
+    except model.AssessmentInputError as e:
+        return _invalid(e)
+    lake_dir = getattr(request.app.state, "lake_dir", None) or get_settings().data_dir / "lake"
+    result = await run_in_threadpool(service.run_assessment, _engine(request), month=body.month,
+                                     region=region, actor=body.actor or "api", lake_dir=lake_dir)
+    return JSONResponse(result, status_code=201)
+
+
+@router.get("", summary="Runs, newest first 批量认定记录")
+def list_runs(request: Request, month: str | None = None, page: int = 1, page_size: int = 20) -> JSONResponse:
+    try:
+        return JSONResponse(service.list_runs(_engine(request), month=month, page=page, page_size=page_size))
+    except model.AssessmentInputError as e:
+        return _invalid(e)
+
+
+@router.get("/{run_id}", summary="One run: summary by county, provenance, timings")
+def get_run(run_id: int, request: Request) -> JSONResponse:
+    try:
+        return JSONResponse(service.get_run(_engine(request), run_id=run_id))
+    except NotFoundError as e:
+        return _not_found(e)
+
+
+@router.get("/{run_id}/changes", summary="Households of a run by tier change (numbers masked) 变化户")
+def changes(run_id: int, request: Request, change: str | None = None, county: str | None = None,
+            include_unchanged: bool = False, page: int = 1, page_size: int = 50) -> JSONResponse:
+    try:
+        out = service.list_changes(_engine(request), run_id=run_id, change=change, county=county,
+                                   include_unchanged=include_unchanged, page=page, page_size=page_size)
+    except model.AssessmentInputError as e:
+        return _invalid(e)
+    except NotFoundError as e:
+        return _not_found(e)
+    return JSONResponse(out)

@@ -1,0 +1,160 @@
+"""Batch assessment runs: input checks, change kinds and the run summary (pure logic)."""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+
+import numpy as np
+
+from safetynet.errors import SafetynetError
+
+_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+class AssessmentInputError(SafetynetError):
+    """A bad month, region or page (the CLI exits 2, the API answers 422). `field` names it."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class RunStatus(StrEnum):
+    # A run is written in one transaction: it is only ever seen completed. `running` exists
+    # for the row's life inside that transaction (and for a future background runner).
+    running = "running"
+    completed = "completed"
+
+
+STATUS_LABELS = {"running": "进行中", "completed": "已完成"}
+
+
+class Change(StrEnum):
+    new = "new"  # not in a rule tier in the register, assessed into one
+    exit = "exit"  # in a rule tier in the register, assessed into none
+    up = "up"  # assessed into a deeper tier (more help), e.g. dibao_edge → dibao
+    down = "down"  # assessed into a shallower tier (less help), e.g. dibao → dibao_edge
+    unchanged = "unchanged"
+
+
+CHANGE_LABELS = {"new": "新纳入", "exit": "退出", "up": "提档（救助加深）", "down": "降档（救助减轻）",
+                 "unchanged": "不变"}
+
+#: The tiers the rules decide, deepest first; "none" is no tier.
+RULE_TIERS = ("extremely_poor", "dibao", "dibao_edge", "rigid_expenditure")
+TIERS = (*RULE_TIERS, "none")
+TIER_LABELS = {"extremely_poor": "特困", "dibao": "低保", "dibao_edge": "低保边缘",
+               "rigid_expenditure": "刚性支出困难", "none": "无"}
+_RANK = {t: i for i, t in enumerate(TIERS)}
+
+
+def mask_household_no(number: str) -> str:
+    """Display form of a household number: an identity-number-like one (≥ 14 characters) as
+    identity numbers are masked (first 6 + last 4), a shorter one keeps its first 2 and last 4
+    characters (only the last 4 when it is 8 or shorter)."""
+    from safetynet.identity import mask_id_number
+
+    n = len(number or "")
+    if n >= 14:
+        return mask_id_number(number)
+    if n > 8:
+        return number[:2] + "*" * (n - 6) + number[-4:]
+    if n > 4:
+        return "*" * (n - 4) + number[-4:]
+    return "*" * n
+
+
+def check_month(month: str) -> str:
+    if not isinstance(month, str) or not _MONTH.match(month):
+        raise AssessmentInputError("month", f"not a month: {month!r}; expected YYYY-MM (e.g. 2025-07)")
+    return month
+
+
+def check_region(region: str | None) -> str | None:
+    """A region code prefix (2/4/6/9/12 digits; a 12-digit code ending in zeros is shortened)."""
+    if region is None or region == "":
+        return None
+    if not isinstance(region, str) or not re.fullmatch(r"\d{2}|\d{4}|\d{6}|\d{9}|\d{12}", region):
+        raise AssessmentInputError("region", f"not a region code: {region!r}; use 2/4/6/9/12 digits "
+                                             "(e.g. 3704 or 370402)")
+    if len(region) == 12:
+        stripped = region.rstrip("0")
+        for n in (2, 4, 6, 9, 12):
+            if len(stripped) <= n:
+                return region[:n]
+    return region
+
+
+def check_change(change: str | None) -> str | None:
+    if change is None or change == "":
+        return None
+    if change not in Change.__members__:
+        raise AssessmentInputError("change", f"not a change kind: {change!r}; use one of "
+                                             f"{', '.join(Change.__members__)}")
+    return change
+
+
+def rule_tier(registered: np.ndarray) -> np.ndarray:
+    """Registered tiers as the rules' tiers: monitoring categories the rules do not decide
+    (anti_relapse, other_concern) and no enrolment count as "none"."""
+    reg = np.asarray(registered, dtype=object)
+    reg = np.where(reg == None, "none", reg).astype(str)  # noqa: E711 - elementwise
+    return np.where(np.isin(reg, RULE_TIERS), reg, "none")
+
+
+def _ranks(tiers: np.ndarray) -> np.ndarray:
+    out = np.full(len(tiers), _RANK["none"], dtype=np.int64)
+    for tier, rank in _RANK.items():
+        out[tiers == tier] = rank
+    return out
+
+
+def change_kinds(registered: np.ndarray, assessed: np.ndarray) -> np.ndarray:
+    """Per household: new / exit / up / down / unchanged, comparing the rules' tier the
+    household is enrolled in (`registered`, see `rule_tier`) with the assessed tier."""
+    rank_reg = _ranks(rule_tier(registered))
+    rank_got = _ranks(np.asarray(assessed).astype(str))
+    none = _RANK["none"]
+    out = np.full(len(rank_got), Change.unchanged.value, dtype=object)
+    out[(rank_reg == none) & (rank_got != none)] = Change.new.value
+    out[(rank_reg != none) & (rank_got == none)] = Change.exit.value
+    both = (rank_reg != none) & (rank_got != none)
+    out[both & (rank_got < rank_reg)] = Change.up.value
+    out[both & (rank_got > rank_reg)] = Change.down.value
+    return out.astype(str)
+
+
+def _counts(registered: np.ndarray, assessed: np.ndarray, changes: np.ndarray,
+            benefit_fen: np.ndarray) -> dict:
+    out: dict = {"households": int(len(assessed)),
+                 "monthly_benefit_fen": int(benefit_fen.sum()) if len(benefit_fen) else 0,
+                 "assessed": {t: int((assessed == t).sum()) for t in TIERS},
+                 "registered": {t: int((registered == t).sum()) for t in TIERS},
+                 "changes": {c.value: int((changes == c.value).sum()) for c in Change}}
+    # change kind × tier: new and up by the assessed tier, exit and down by the registered one
+    by_tier: dict[str, dict[str, int]] = {}
+    for c in Change:
+        m = changes == c.value
+        tiers = registered[m] if c in (Change.exit, Change.down) else assessed[m]
+        by_tier[c.value] = {t: int((tiers == t).sum()) for t in TIERS if (tiers == t).any()}
+    out["changes_by_tier"] = by_tier
+    return out
+
+
+def summarize(counties: np.ndarray, registered: np.ndarray, assessed: np.ndarray, changes: np.ndarray,
+              benefit_fen: np.ndarray, names: dict[str, str]) -> dict:
+    """The run summary: totals and one entry per county (counts by tier and change kind)."""
+    reg = rule_tier(registered)
+    assessed = np.asarray(assessed).astype(str)
+    total = _counts(reg, assessed, changes, benefit_fen)
+    counties = np.asarray(counties).astype(str)
+    order = np.argsort(counties, kind="stable")
+    codes, starts = np.unique(counties[order], return_index=True)
+    bounds = [*starts.tolist(), len(order)]
+    rows = []
+    for k, code in enumerate(codes.tolist()):
+        m = order[bounds[k]:bounds[k + 1]]
+        rows.append({"code": code, "name": names.get(code, ""),
+                     **_counts(reg[m], assessed[m], changes[m], benefit_fen[m])})
+    return {"total": total, "counties": rows}

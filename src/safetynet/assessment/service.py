@@ -1,0 +1,288 @@
+"""Use cases of batch assessment: run the rules over every household of the register for a
+month and keep the result as a dated run; list and read runs and their tier changes.
+
+The chain is the simulation's: `analytics.service.household_facts` (register snapshot on the
+month's last day + lake) → `standards.service.household_standards` (the one standards →
+rule-input adapter) → `analytics.adapter.to_assess_inputs` → `rules.service.assess_many`
+(all households in one vectorised simulation). The registered tier compared with is the
+enrolment current on the same day, from the same snapshot as the facts.
+
+A run is written in ONE transaction (run row, result rows, completion): a crash leaves no
+trace, and re-running a month adds a new run beside the old ones (runs are history).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import time
+from collections.abc import Callable
+from functools import lru_cache
+from importlib import metadata as importlib_metadata
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from sqlalchemy import Engine, func, select, update
+
+import safetynet
+from safetynet.analytics.adapter import to_assess_inputs
+from safetynet.analytics.facts import month_window
+from safetynet.analytics.service import household_facts
+from safetynet.assessment import model, store
+from safetynet.db import bulk_insert
+from safetynet.errors import NotFoundError
+from safetynet.regions import service as regions_service
+from safetynet.rules.service import assess_many
+from safetynet.standards import service as standards_service
+
+MAX_PAGE_SIZE = 500
+WRITE_CHUNK = 100_000  # result rows built and written at a time
+Progress = Callable[[str], None]
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _fen(values: np.ndarray) -> np.ndarray:
+    """Amounts the rules rounded to the fen (yuan, float) → integer fen."""
+    return np.rint(np.asarray(values, dtype=np.float64) * 100).astype(np.int64)
+
+
+@lru_cache
+def rules_provenance() -> dict:
+    """Which rules assessed: package versions and a digest of the rule parameters and variables."""
+    import safetynet.rules as rules_pkg
+
+    root = Path(rules_pkg.__file__).parent
+    digest = hashlib.sha256()
+    for path in sorted([*root.glob("parameters/**/*.yaml"), *root.glob("variables/**/*.py")]):
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(path.read_bytes())
+    return {"safetynet": safetynet.__version__,
+            "openfisca_core": importlib_metadata.version("openfisca-core"),
+            "rules_sha256": digest.hexdigest()}
+
+
+def _restrict(households: pa.Table, persons: pa.Table, region: str | None) -> tuple[pa.Table, pa.Table]:
+    if not region:
+        return households, persons
+    keep = pc.starts_with(households.column("region_code"), region)
+    households = households.filter(keep)
+    persons = persons.filter(pc.is_in(persons.column("household_id"),
+                                      value_set=households.column("household_id")))
+    return households, persons
+
+
+def _county_names(engine: Engine, codes: list[str]) -> dict[str, str]:
+    names = {}
+    for code in codes:
+        try:
+            names[code] = regions_service.get_region(engine, code=code).name
+        except NotFoundError:
+            names[code] = ""
+    return names
+
+
+def _strings(table: pa.Table, name: str) -> np.ndarray:
+    return np.asarray(table.column(name).to_pylist(), dtype=object)
+
+
+def run_assessment(engine: Engine, *, month: str, region: str | None = None, actor: str,
+                   lake_dir: Path | None = None, progress: Progress | None = None) -> dict:
+    """Assess every household of the register (or under `region`, a code prefix) for `month`
+    (YYYY-MM) and save the result as a new run. Returns the run (as `get_run`).
+    Raises AssessmentInputError for a bad month or region."""
+    model.check_month(month)
+    region = model.check_region(region)
+    if not actor:
+        raise model.AssessmentInputError("actor", "actor is required: who starts the run")
+    if region:
+        try:
+            regions_service.get_region(engine, code=region)
+        except NotFoundError:
+            raise model.AssessmentInputError("region", f"{region} is not a known administrative code "
+                                                       "(e.g. 37, 3704, 370402)") from None
+    if lake_dir is None:
+        from safetynet.config import get_settings
+
+        lake_dir = get_settings().data_dir / "lake"
+    step = progress or (lambda _s: None)
+    started = _now()
+    _, as_of, _, _ = month_window(month)
+    timings: dict[str, float] = {}
+
+    t = time.perf_counter()
+    step("facts")
+    households, persons = household_facts(engine, month=month, lake_dir=Path(lake_dir))
+    households, persons = _restrict(households, persons, region)
+    timings["facts"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    step("assess")
+    region_codes = _strings(households, "region_code").astype(str)
+    counties_all = np.array([c[:6] for c in region_codes], dtype=str) if len(region_codes) else \
+        np.zeros(0, dtype=str)
+    registrations = _strings(households, "registration").astype(str)
+    standards = standards_service.household_standards(engine, counties=counties_all,
+                                                      registrations=registrations, on=as_of)
+    h_cols, p_cols, ids = to_assess_inputs(households, persons, local=standards.columns())
+    keep = households.column("members").to_numpy(zero_copy_only=False) > 0
+    if len(ids):
+        out = assess_many(as_of=as_of, households=h_cols, persons=p_cols)
+        ho, po = out["households"], out["persons"]
+        tier = np.asarray(ho["household_tier"]).astype(str)
+        benefit = _fen(ho["total_benefit"])
+        income = _fen(ho["per_capita_income"])
+        p_tier = np.asarray(po["person_tier"]).astype(str)
+        p_ep = np.asarray(po["extremely_poor"], dtype=bool)
+        p_single = np.asarray(po["single_person_dibao"], dtype=bool)
+        p_care = np.asarray(po["care_level"]).astype(str)
+        p_benefit = _fen(po["extremely_poor_benefit"]) + _fen(po["single_person_dibao_benefit"])
+    else:
+        tier = np.zeros(0, dtype=str)
+        benefit = income = np.zeros(0, np.int64)
+        p_tier = p_care = np.zeros(0, dtype=str)
+        p_ep = p_single = np.zeros(0, dtype=bool)
+        p_benefit = np.zeros(0, np.int64)
+    counties = counties_all[keep]
+    registered = _strings(households, "registered_tier")[keep]
+    changes = model.change_kinds(registered, tier)
+    names = _county_names(engine, sorted(set(counties.tolist())))
+    summary = model.summarize(counties, registered, tier, changes, benefit, names)
+    timings["assess"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    step("write")
+    household_nos = _strings(households, "household_no")[keep]
+    dibao_fen = standards.dibao_fen[keep]
+    columns = (ids, household_nos, counties, tier, benefit, income, dibao_fen, registered, changes)
+
+    def result_rows(run_id: int, part: slice) -> list[dict]:
+        return [{"run_id": run_id, "household_id": int(i), "household_no": str(no), "county_code": str(c),
+                 "tier": str(tr), "benefit_fen": int(b), "per_capita_income_fen": int(pci),
+                 "dibao_standard_fen": int(d), "registered_tier": reg, "change": str(ch)}
+                for i, no, c, tr, b, pci, d, reg, ch in zip(*(col[part].tolist() for col in columns),
+                                                            strict=True)]
+
+    decided = np.flatnonzero(p_ep | p_single)
+    person_ids = persons.column("person_id").to_numpy(zero_copy_only=False)
+    person_hh = persons.column("household_id").to_numpy(zero_copy_only=False)
+    person_reg = _strings(persons, "registered_tier")
+    person_rows = [{"person_id": int(person_ids[i]), "household_id": int(person_hh[i]),
+                    "tier": str(p_tier[i]), "single_person_dibao": bool(p_single[i]),
+                    "care_level": str(p_care[i]) if p_ep[i] else None, "benefit_fen": int(p_benefit[i]),
+                    "registered_tier": person_reg[i]} for i in decided.tolist()]
+    provenance = {"rules": rules_provenance(), "standards": standards.provenance()}
+    r = store.assessment_runs
+    with engine.begin() as conn:
+        run_id = conn.execute(r.insert().returning(r.c.id), {
+            "month": month, "as_of": as_of, "region": region, "status": model.RunStatus.running.value,
+            "started_at": started, "actor": actor, "households": 0, "persons": 0, "changed": 0,
+            "monthly_benefit_fen": 0, "summary": {}, "provenance": provenance, "timings": {}}).scalar_one()
+        for start in range(0, len(ids), WRITE_CHUNK):  # chunks bound the memory, one transaction
+            part = slice(start, start + WRITE_CHUNK)
+            bulk_insert(conn, store.assessment_results, result_rows(run_id, part))
+        bulk_insert(conn, store.assessment_person_results, [{"run_id": run_id, **row} for row in person_rows])
+        timings["write"] = time.perf_counter() - t
+        conn.execute(update(r).where(r.c.id == run_id).values(
+            status=model.RunStatus.completed.value, finished_at=_now(), households=len(ids),
+            persons=int(persons.num_rows), changed=int((changes != model.Change.unchanged.value).sum()),
+            monthly_benefit_fen=int(benefit.sum()) if len(benefit) else 0, summary=summary,
+            timings={k: round(v, 3) for k, v in timings.items()}))
+    return get_run(engine, run_id=run_id)
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+def _iso(value: dt.datetime | dt.date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _run_dict(row, *, full: bool) -> dict:  # noqa: ANN001
+    out = {"id": row.id, "month": row.month, "as_of": _iso(row.as_of), "region": row.region,
+           "status": row.status, "status_label": model.STATUS_LABELS.get(row.status, row.status),
+           "started_at": _iso(row.started_at), "finished_at": _iso(row.finished_at), "actor": row.actor,
+           "households": row.households, "persons": row.persons, "changed": row.changed,
+           "monthly_benefit_fen": row.monthly_benefit_fen,
+           "changes": (row.summary or {}).get("total", {}).get("changes", {})}
+    if full:
+        out.update(summary=row.summary, provenance=row.provenance, timings=row.timings)
+    return out
+
+
+def check_page(page: int, page_size: int) -> tuple[int, int]:
+    if not isinstance(page, int) or page < 1:
+        raise model.AssessmentInputError("page", f"page must be a whole number ≥ 1, got {page!r}")
+    if not isinstance(page_size, int) or not 1 <= page_size <= MAX_PAGE_SIZE:
+        raise model.AssessmentInputError("page_size",
+                                         f"page_size must be 1 to {MAX_PAGE_SIZE}, got {page_size!r}")
+    return page, page_size
+
+
+def list_runs(engine: Engine, *, month: str | None = None, page: int = 1, page_size: int = 20) -> dict:
+    """Runs newest first: {items, total, page, page_size} (items without the county detail)."""
+    check_page(page, page_size)
+    if month is not None:
+        model.check_month(month)
+    r = store.assessment_runs
+    where = [r.c.month == month] if month else []
+    with engine.connect() as conn:
+        total = conn.execute(select(func.count()).select_from(r).where(*where)).scalar_one()
+        rows = conn.execute(select(r).where(*where).order_by(r.c.id.desc())
+                            .limit(page_size).offset((page - 1) * page_size)).all()
+    return {"items": [_run_dict(x, full=False) for x in rows], "total": total, "page": page,
+            "page_size": page_size}
+
+
+def get_run(engine: Engine, *, run_id: int) -> dict:
+    """One run with its summary (totals and by county), provenance and timings."""
+    r = store.assessment_runs
+    with engine.connect() as conn:
+        row = conn.execute(select(r).where(r.c.id == run_id)).first()
+    if row is None:
+        raise NotFoundError(f"assessment run {run_id} not found; list runs with `safetynet assessment list`")
+    return _run_dict(row, full=True)
+
+
+def list_changes(engine: Engine, *, run_id: int, change: str | None = None, county: str | None = None,
+                 include_unchanged: bool = False, page: int = 1, page_size: int = 50) -> dict:
+    """The households of a run with their tier change, household numbers masked:
+    {items, total, page, page_size}. Without `change`, only households that changed (unless
+    `include_unchanged`)."""
+    check_page(page, page_size)
+    change = model.check_change(change)
+    if county is not None and not (county.isdigit() and len(county) == 6):
+        raise model.AssessmentInputError("county",
+                                         f"not a county code: {county!r}; use 6 digits (e.g. 370402)")
+    get_run(engine, run_id=run_id)  # NotFoundError for an unknown run
+    a = store.assessment_results
+    where = [a.c.run_id == run_id]
+    if change:
+        where.append(a.c.change == change)
+    elif not include_unchanged:
+        where.append(a.c.change != model.Change.unchanged.value)
+    if county:
+        where.append(a.c.county_code == county)
+    with engine.connect() as conn:
+        total = conn.execute(select(func.count()).select_from(a).where(*where)).scalar_one()
+        rows = conn.execute(select(a).where(*where).order_by(a.c.household_id)
+                            .limit(page_size).offset((page - 1) * page_size)).all()
+    items = [{"household_id": x.household_id, "household_no": model.mask_household_no(x.household_no),
+              "county_code": x.county_code, "registered_tier": x.registered_tier or "none",
+              "tier": x.tier, "tier_label": model.TIER_LABELS.get(x.tier, x.tier), "change": x.change,
+              "change_label": model.CHANGE_LABELS[x.change], "benefit_fen": x.benefit_fen,
+              "per_capita_income_fen": x.per_capita_income_fen, "dibao_standard_fen": x.dibao_standard_fen}
+             for x in rows]
+    return {"items": items, "total": total, "page": page, "page_size": page_size}
+
+
+def person_results(engine: Engine, *, run_id: int) -> list[dict]:
+    """The person-level decisions of a run (extremely poor persons, single-person dibao)."""
+    get_run(engine, run_id=run_id)
+    p = store.assessment_person_results
+    with engine.connect() as conn:
+        rows = conn.execute(select(p).where(p.c.run_id == run_id).order_by(p.c.person_id)).mappings().all()
+    return [dict(x) for x in rows]

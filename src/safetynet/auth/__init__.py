@@ -1,0 +1,1 @@
+"""Sign-in, roles and region scope (issue 6)."""

@@ -1,0 +1,123 @@
+"""`safetynet users …`: accounts from the command line (the server operator's tool)."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from safetynet.auth import service
+from safetynet.auth.errors import ApiError
+from safetynet.auth.model import ROLE_LABELS, Role
+
+app = typer.Typer(help="User accounts (用户管理): create, list, reset passwords, seed demo users.",
+                  no_args_is_help=True)
+console = Console()
+err = Console(stderr=True)
+
+
+def _engine():  # noqa: ANN202
+    from safetynet.bootstrap import init_database
+    from safetynet.db import get_engine
+
+    engine = get_engine()
+    init_database(engine)
+    return engine
+
+
+def _fail(e: ApiError) -> typer.Exit:
+    where = f" ({e.field})" if e.field else ""
+    err.print(f"[red]{e.message}{where}[/red]  {e.message_zh}")
+    return typer.Exit(1)
+
+
+def _password(password: str | None) -> str:
+    if password:
+        return password
+    return typer.prompt("password (≥ 10 characters, letters and digits)", hide_input=True,
+                        confirmation_prompt=True)
+
+
+def print_users(items: list[dict], title: str = "users") -> None:
+    t = Table(title=title)
+    for col in ("username", "role", "region", "department", "active"):
+        t.add_column(col)
+    for u in items:
+        role = f"{u['role']} {u['role_label']['zh']}"
+        t.add_row(u["username"], role, f"{u['region_code']} {u['region_name']}", u["department"] or "",
+                  "yes" if u["active"] else "no")
+    console.print(t)
+
+
+@app.command("create")
+def create(
+    username: str = typer.Argument(..., help="3–32 lower-case letters, digits, _ . -"),
+    role: str = typer.Option(..., help="One of: " + ", ".join(r.value for r in Role)),
+    region: str = typer.Option(..., help="Region code the user is bound to (2/4/6/9/12 digits)"),
+    display_name: str = typer.Option(None, help="Name shown in the web UI"),
+    department: str = typer.Option(None, help="Department of a department_liaison (e.g. medical_insurance)"),
+    password: str = typer.Option(None, help="Password (prompted when omitted)"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Create an account."""
+    engine = _engine()
+    try:
+        user = service.create_user(engine, username=username, password=_password(password), role=role,
+                                   region_code=region, display_name=display_name, department=department)
+    except ApiError as e:
+        raise _fail(e) from None
+    if as_json:
+        typer.echo(json.dumps(user, ensure_ascii=False))
+    else:
+        console.print(f"created {user['username']}: {ROLE_LABELS[Role(user['role'])]['zh']}, "
+                      f"{user['region_code']} {user['region_name']}")
+
+
+@app.command("list")
+def list_(
+    region: str = typer.Option("", help="Only users in this region's subtree (short code, e.g. 3701)"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """List accounts."""
+    page = service.list_users(_engine(), scope_prefix=region, page=1, page_size=10_000)
+    if as_json:
+        typer.echo(json.dumps(page["items"], ensure_ascii=False))
+    else:
+        print_users(page["items"], title=f"{page['total']} users")
+
+
+@app.command("set-password")
+def set_password(
+    username: str,
+    password: str = typer.Option(None, help="New password (prompted when omitted)"),
+) -> None:
+    """Reset a password (also unlocks the account and ends its sessions)."""
+    try:
+        service.update_user(_engine(), username=username, by=None, password=_password(password), unlock=True)
+    except ApiError as e:
+        raise _fail(e) from None
+    console.print(f"password of {username} reset")
+
+
+@app.command("seed-demo")
+def seed_demo(
+    province: str = typer.Option(None, help="Demo province (default: settings demo_province, 37)"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """One demo account per role (password Demo@2026) in the demo province. Idempotent."""
+    from safetynet.config import get_settings
+    from safetynet.regions import service as regions_service
+
+    engine = _engine()
+    province = province or get_settings().demo_province
+    regions_service.seed_demo_province(engine, province=province, seed=0)
+    try:
+        items = service.seed_demo_users(engine, province=province)
+    except ApiError as e:
+        raise _fail(e) from None
+    if as_json:
+        typer.echo(json.dumps(items, ensure_ascii=False))
+    else:
+        print_users(items, title=f"demo users (password {service.DEMO_PASSWORD})")

@@ -1,0 +1,104 @@
+"""FastAPI dependencies for sign-in, capabilities and region scope.
+
+    from safetynet.auth.deps import require, CurrentUser, ensure_in_scope
+
+    @router.get("/x")
+    def x(user: CurrentUser = Depends(require("registry.read"))): ...
+
+`require()` without a capability only requires a signed-in user. A missing capability is
+answered 403 `forbidden` and audited; an object outside the user's region 404 (see
+`ensure_in_scope`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from fastapi import Request
+
+from safetynet.audit import service as audit
+from safetynet.auth import errors, service
+from safetynet.auth.errors import ApiError
+from safetynet.auth.model import CAPABILITIES, CurrentUser
+
+__all__ = ["ApiError", "CurrentUser", "SESSION_COOKIE", "current_user", "ensure_in_scope", "now", "require"]
+
+SESSION_COOKIE = "safetynet_session"
+
+
+def now(request: Request) -> dt.datetime:
+    """The app's clock (tests replace `app.state.clock`)."""
+    clock = getattr(request.app.state, "clock", None)
+    return clock() if clock else dt.datetime.now(dt.UTC)
+
+
+def current_user(request: Request) -> CurrentUser:
+    """The signed-in user, resolved once per request; 401 `not_signed_in` otherwise."""
+    cached = getattr(request.state, "user", None)
+    if cached is not None:
+        return cached
+    user = service.resolve_session(request.app.state.engine, request.cookies.get(SESSION_COOKIE),
+                                   now=now(request))
+    if user is None:
+        raise errors.not_signed_in()
+    request.state.user = user
+    return user
+
+
+def require(*capabilities: str) -> Callable[[Request], CurrentUser]:
+    """A dependency giving the signed-in user who holds every one of `capabilities`."""
+    unknown = [c for c in capabilities if c not in CAPABILITIES]
+    if unknown:
+        raise ValueError(f"unknown capability {unknown}; known: {', '.join(CAPABILITIES)}")
+
+    def dependency(request: Request) -> CurrentUser:
+        user = current_user(request)
+        for capability in capabilities:
+            if not user.can(capability):
+                audit.record(request.app.state.engine, actor=user, action="denied", object_type="route",
+                             object_id=f"{request.method} {request.url.path}"[:64], result="denied",
+                             detail=f"missing {capability}", at=now(request))
+                raise errors.forbidden(capability)
+        return user
+
+    dependency.__name__ = "require_" + ("_".join(c.replace(".", "_") for c in capabilities) or "signed_in")
+    return dependency
+
+
+def ensure_in_scope(user: CurrentUser, region_code: str | None) -> None:
+    """Raise the 404 `not_found` error unless `region_code` is in the user's subtree."""
+    if not region_code or not user.in_scope(region_code):
+        raise errors.out_of_region()
+
+
+def require_by_method(read: str, write: str) -> Callable[[Request], CurrentUser]:
+    """For a router whose routes do not declare capabilities themselves: GET/HEAD need
+    `read`, every other method `write` (used in `include_router(..., dependencies=...)`)."""
+    read_dep, write_dep = require(read), require(write)
+
+    def dependency(request: Request) -> CurrentUser:
+        return (read_dep if request.method in ("GET", "HEAD") else write_dep)(request)
+
+    dependency.__name__ = f"require_{read}_or_{write}".replace(".", "_")
+    return dependency
+
+
+def household_in_scope(request: Request) -> None:
+    """For a router whose paths carry `{household_no}`: the household must exist in the
+    signed-in user's region, otherwise 404 `not_found` (exactly as for a missing one)."""
+    household_no = request.path_params.get("household_no")
+    if household_no is None:
+        return
+    from sqlalchemy import select
+
+    from safetynet.registry.store import households
+
+    user = current_user(request)
+    with request.app.state.engine.connect() as conn:
+        row = conn.execute(select(households.c.region_code, households.c.grid_code)
+                           .where(households.c.household_no == household_no)).first()
+    if row is None:
+        raise errors.out_of_region()
+    # a grid worker's region is a grid: the households of that grid
+    ensure_in_scope(user, row.grid_code if len(user.region_code) == 14 else row.region_code)

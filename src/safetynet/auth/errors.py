@@ -1,0 +1,57 @@
+"""The API error of the shared web contract: an HTTP status, a stable code, English and
+Chinese messages and the input field at fault. `api/app.py` renders it as
+`{"code", "message", "message_zh", "field"}`."""
+
+from __future__ import annotations
+
+from safetynet.errors import SafetynetError
+
+
+class ApiError(SafetynetError):
+    def __init__(self, status: int, code: str, message: str, message_zh: str,
+                 field: str | None = None, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.message_zh = message_zh
+        self.field = field
+        self.headers = headers
+
+    def body(self) -> dict:
+        return {"code": self.code, "message": self.message, "message_zh": self.message_zh,
+                "field": self.field}
+
+
+def not_signed_in() -> ApiError:
+    return ApiError(401, "not_signed_in", "sign in first (POST /api/v1/auth/login)", "请先登录")
+
+
+def invalid_credentials() -> ApiError:
+    return ApiError(401, "invalid_credentials", "wrong username or password", "用户名或密码错误")
+
+
+def totp_required() -> ApiError:
+    return ApiError(401, "totp_required", "this account needs the 6-digit code from its authenticator app "
+                    "(field totp_code)", "该账户已启用动态口令，请输入验证器中的 6 位数字", field="totp_code")
+
+
+def account_locked(minutes_left: int) -> ApiError:
+    return ApiError(423, "account_locked",
+                    f"too many failed sign-ins; the account is locked for {minutes_left} more minute(s)",
+                    f"登录失败次数过多，账户已锁定，请 {minutes_left} 分钟后再试")
+
+
+def forbidden(capability: str) -> ApiError:
+    return ApiError(403, "forbidden", f"your role does not have the capability {capability!r}",
+                    f"您的角色没有此权限（{capability}）")
+
+
+def out_of_region() -> ApiError:
+    # Exactly the body of a missing object (code included), so an object outside the user's
+    # region does not reveal that it exists.
+    return ApiError(404, "not_found", "not found", "未找到")
+
+
+def invalid(field: str | None, message: str, message_zh: str) -> ApiError:
+    return ApiError(400, "invalid", message, message_zh, field=field)

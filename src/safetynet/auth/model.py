@@ -1,0 +1,234 @@
+"""Roles, capabilities and the rules for accounts, as plain data and pure functions.
+
+The role → capabilities table is the one place that decides who may do what; routes ask for
+a capability (`auth.deps.require("registry.read")`), never for a role.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+from safetynet.regions.model import short_code
+
+
+class Role(StrEnum):
+    province_admin = "province_admin"
+    city_admin = "city_admin"
+    county_admin = "county_admin"
+    township_caseworker = "township_caseworker"
+    township_reviewer = "township_reviewer"
+    grid_worker = "grid_worker"
+    department_liaison = "department_liaison"
+    charity = "charity"
+    auditor = "auditor"
+    data_officer = "data_officer"
+
+
+ROLE_LABELS: dict[Role, dict[str, str]] = {
+    Role.province_admin: {"zh": "省级管理员", "en": "Province administrator"},
+    Role.city_admin: {"zh": "市级管理员", "en": "City administrator"},
+    Role.county_admin: {"zh": "县级管理员", "en": "County administrator"},
+    Role.township_caseworker: {"zh": "乡镇经办人", "en": "Township caseworker"},
+    Role.township_reviewer: {"zh": "乡镇审核人", "en": "Township reviewer"},
+    Role.grid_worker: {"zh": "网格员", "en": "Grid worker"},
+    Role.department_liaison: {"zh": "部门联络员", "en": "Department liaison"},
+    Role.charity: {"zh": "慈善组织", "en": "Charity organisation"},
+    Role.auditor: {"zh": "审计员", "en": "Auditor"},
+    Role.data_officer: {"zh": "数据管理员", "en": "Data officer"},
+}
+
+DEPARTMENTS: dict[str, dict[str, str]] = {
+    "medical_insurance": {"zh": "医保", "en": "Medical insurance"},
+    "education": {"zh": "教育", "en": "Education"},
+    "hr_social_security": {"zh": "人社", "en": "Human resources and social security"},
+    "housing": {"zh": "住建", "en": "Housing and urban-rural development"},
+    "emergency_management": {"zh": "应急管理", "en": "Emergency management"},
+    "health": {"zh": "卫健", "en": "Health"},
+    "disabled_persons": {"zh": "残联", "en": "Disabled persons' federation"},
+}
+
+CAPABILITIES: dict[str, dict[str, str]] = {
+    "dashboard.read": {"zh": "查看监测看板", "en": "Read the dashboard"},
+    "registry.read": {"zh": "查询人员库（脱敏）", "en": "Search the register (masked)"},
+    "registry.unmask": {"zh": "查看完整身份信息（留痕）", "en": "Unmask identity (audited)"},
+    "registry.sensitive": {"zh": "查看收入、残疾、健康、银行信息（留痕）",
+                           "en": "Read income, disability, health, bank data (audited)"},
+    "standards.read": {"zh": "查看保障标准", "en": "Read local standards"},
+    "standards.write": {"zh": "维护保障标准", "en": "Maintain local standards"},
+    "rules.assess": {"zh": "政策测算", "en": "Assess eligibility"},
+    "simulation.run": {"zh": "政策模拟", "en": "Run policy simulations"},
+    "assessment.run": {"zh": "发起认定评估", "en": "Run assessments"},
+    "assessment.read": {"zh": "查看认定评估", "en": "Read assessments"},
+    "verification.read": {"zh": "查看核对结果", "en": "Read verification results"},
+    "verification.authorise": {"zh": "核对授权", "en": "Authorise verification"},
+    "feeds.read": {"zh": "查看部门数据台账", "en": "Read the feed load ledger"},
+    "feeds.ingest": {"zh": "导入部门数据", "en": "Ingest department feeds"},
+    "linkage.review": {"zh": "人工复核记录关联", "en": "Review record linkage"},
+    "audit.read": {"zh": "查看审计日志", "en": "Read the audit log"},
+    "users.admin": {"zh": "用户管理", "en": "Administer users"},
+}
+
+_ALL = frozenset(CAPABILITIES)
+_CASEWORK = frozenset({
+    "dashboard.read", "registry.read", "registry.unmask", "registry.sensitive", "standards.read",
+    "rules.assess", "assessment.read", "verification.read",
+})
+
+ROLE_CAPABILITIES: dict[Role, frozenset[str]] = {
+    Role.province_admin: _ALL,
+    # the linkage review queue is province-wide (the data centre's), so only province roles
+    Role.city_admin: _ALL - {"linkage.review"},
+    Role.county_admin: _ALL - {"feeds.ingest", "linkage.review"},
+    Role.township_caseworker: _CASEWORK,
+    Role.township_reviewer: _CASEWORK | {"assessment.run", "verification.authorise"},
+    Role.grid_worker: frozenset({"dashboard.read", "registry.read"}),
+    Role.department_liaison: frozenset({"dashboard.read", "registry.read", "feeds.read"}),
+    Role.charity: frozenset({"dashboard.read"}),
+    Role.auditor: frozenset({"audit.read", "dashboard.read", "registry.read", "standards.read",
+                             "assessment.read", "verification.read", "feeds.read"}),
+    Role.data_officer: frozenset({"dashboard.read", "registry.read", "standards.read", "feeds.read",
+                                  "feeds.ingest", "linkage.review"}),
+}
+
+# An administrator may grant a role only up to their own rank (never above).
+ROLE_RANK: dict[Role, int] = {
+    Role.province_admin: 100,
+    Role.city_admin: 90,
+    Role.county_admin: 80,
+    Role.township_reviewer: 30,
+    Role.auditor: 30,
+    Role.data_officer: 30,
+    Role.township_caseworker: 20,
+    Role.department_liaison: 20,
+    Role.grid_worker: 10,
+    Role.charity: 10,
+}
+
+# Administrator roles sit at exactly one level of the region tree and may enable TOTP.
+ADMIN_ROLE_LEVEL: dict[Role, str] = {
+    Role.province_admin: "province",
+    Role.city_admin: "city",
+    Role.county_admin: "county",
+}
+
+# Roles bound to exactly one level: the administrators, and the data officer of the
+# province's data centre (department feeds and the linkage queue are province-wide).
+ROLE_LEVEL: dict[Role, str] = {**ADMIN_ROLE_LEVEL, Role.data_officer: "province"}
+
+USERNAME_RE = re.compile(r"^[a-z][a-z0-9_.-]{2,31}$")
+PASSWORD_MIN_LENGTH = 10
+
+
+class AccountRuleError(ValueError):
+    """A rule about accounts is broken; `field` names the input, messages in English and Chinese."""
+
+    def __init__(self, field: str, message: str, message_zh: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message_zh = message_zh
+
+
+def parse_role(value: str) -> Role:
+    try:
+        return Role(value)
+    except ValueError:
+        raise AccountRuleError(
+            "role", f"unknown role {value!r}; valid roles: {', '.join(r.value for r in Role)}",
+            f"未知角色 {value!r}；可选角色：{'、'.join(ROLE_LABELS[r]['zh'] for r in Role)}",
+        ) from None
+
+
+def check_username(username: str) -> str:
+    if not USERNAME_RE.match(username or ""):
+        raise AccountRuleError(
+            "username",
+            "username must be 3–32 characters: lower-case letters, digits, '_', '.', '-', "
+            f"starting with a letter (got {username!r})",
+            "用户名须为 3–32 位小写字母、数字、下划线、点或连字符，并以字母开头",
+        )
+    return username
+
+
+def check_password(password: str) -> str:
+    """Password policy: at least 10 characters with both letters and digits."""
+    if (len(password or "") < PASSWORD_MIN_LENGTH or not any(c.isalpha() for c in password)
+            or not any(c.isdigit() for c in password)):
+        raise AccountRuleError(
+            "password",
+            f"password must be at least {PASSWORD_MIN_LENGTH} characters and contain both letters "
+            "and digits",
+            f"密码至少 {PASSWORD_MIN_LENGTH} 位，且须同时包含字母和数字",
+        )
+    return password
+
+
+def check_department(role: Role, department: str | None) -> str | None:
+    if role is Role.department_liaison:
+        if department not in DEPARTMENTS:
+            raise AccountRuleError(
+                "department",
+                f"a department liaison needs a department, one of: {', '.join(DEPARTMENTS)} "
+                f"(got {department!r})",
+                f"部门联络员须指定所属部门：{'、'.join(d['zh'] for d in DEPARTMENTS.values())}",
+            )
+        return department
+    if department:
+        raise AccountRuleError("department", "only a department liaison has a department",
+                               "只有部门联络员需要指定部门")
+    return None
+
+
+def check_role_level(role: Role, region_level: str) -> None:
+    want = ROLE_LEVEL.get(role)
+    if want is not None and region_level != want:
+        raise AccountRuleError(
+            "region_code", f"a {role.value} must be bound to a {want} region (got a {region_level})",
+            f"{ROLE_LABELS[role]['zh']}须绑定到对应级别的行政区划",
+        )
+
+
+def may_grant(granter: Role, role: Role) -> bool:
+    """An administrator never grants a role ranked above their own."""
+    return ROLE_RANK[role] <= ROLE_RANK[granter]
+
+
+def is_admin(role: Role | str) -> bool:
+    return Role(role) in ADMIN_ROLE_LEVEL
+
+
+@dataclass(frozen=True)
+class CurrentUser:
+    """The signed-in user as routes see it (`auth.deps.require` hands it over)."""
+
+    username: str
+    display_name: str
+    role: str
+    region_code: str  # 12-digit code (14 for a grid) of the region the user is bound to
+    region_name: str
+    department: str | None
+    capabilities: frozenset[str]
+    totp_enabled: bool = False
+
+    @property
+    def scope_prefix(self) -> str:
+        """Every region code in the user's subtree starts with this (the short code:
+        37, 3701, 370102, 370102001, ...): `region_code LIKE scope_prefix || '%'`."""
+        return short_code(self.region_code)
+
+    def in_scope(self, region_code: str) -> bool:
+        """True when `region_code` (short or full) is the user's region or below it."""
+        return bool(region_code) and str(region_code).startswith(self.scope_prefix)
+
+    def can(self, capability: str) -> bool:
+        return capability in self.capabilities
+
+    def me(self) -> dict:
+        role = Role(self.role)
+        return {
+            "username": self.username, "display_name": self.display_name, "role": role.value,
+            "role_label": ROLE_LABELS[role], "region_code": self.region_code, "region_name": self.region_name,
+            "department": self.department, "capabilities": sorted(self.capabilities),
+            "totp_enabled": self.totp_enabled,
+        }

@@ -1,0 +1,497 @@
+"""Use cases of sign-in and user administration.
+
+Passwords are hashed with Argon2id (argon2-cffi); session tokens are random and only their
+SHA-256 is stored. Failed sign-ins count towards a lockout, sessions end after an idle
+period, administrators may add a TOTP second factor (enforced once confirmed). Every sign-in
+attempt and every change to an account is written to the audit log. All time-dependent
+functions take `now` so tests inject the clock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from typing import Any
+
+import pyotp
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import Connection, Engine, func, select, update
+
+from safetynet.audit import service as audit
+from safetynet.auth import errors
+from safetynet.auth.model import (
+    DEPARTMENTS,
+    ROLE_CAPABILITIES,
+    ROLE_LABELS,
+    AccountRuleError,
+    CurrentUser,
+    Role,
+    check_department,
+    check_password,
+    check_role_level,
+    check_username,
+    is_admin,
+    may_grant,
+    parse_role,
+)
+from safetynet.auth.store import sessions, users
+from safetynet.config import get_settings
+from safetynet.regions.model import full_code
+from safetynet.regions.store import regions
+
+TOTP_ISSUER = "safetynet"
+# A session's last_seen_at is written at most this often (not on every request).
+_TOUCH_EVERY = dt.timedelta(seconds=60)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _utc(value: dt.datetime | None) -> dt.datetime | None:
+    """SQLite hands timestamps back without a zone; they are stored in UTC."""
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    return value
+
+
+def hasher() -> PasswordHasher:
+    s = get_settings()
+    return PasswordHasher(time_cost=s.password_hash_time_cost, memory_cost=s.password_hash_memory_kib)
+
+
+def hash_password(password: str) -> str:
+    return hasher().hash(check_password(password))
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _rule(e: AccountRuleError) -> errors.ApiError:
+    return errors.invalid(e.field, str(e), e.message_zh)
+
+
+# --- reading users ------------------------------------------------------------------------
+
+_USER_COLUMNS = [users.c.id, users.c.username, users.c.display_name, users.c.role, users.c.region_code,
+                 users.c.department, users.c.active, users.c.totp_enabled, users.c.locked_until,
+                 users.c.created_at, users.c.updated_at, regions.c.name.label("region_name")]
+
+
+def _user_query():  # noqa: ANN202
+    return select(*_USER_COLUMNS).select_from(users.join(regions, regions.c.code == users.c.region_code))
+
+
+def _current(row) -> CurrentUser:  # noqa: ANN001
+    return CurrentUser(
+        username=row.username, display_name=row.display_name, role=row.role, region_code=row.region_code,
+        region_name=row.region_name, department=row.department,
+        capabilities=ROLE_CAPABILITIES[Role(row.role)], totp_enabled=bool(row.totp_enabled),
+    )
+
+
+def _public(row) -> dict:  # noqa: ANN001
+    role = Role(row.role)
+    locked = _utc(row.locked_until)
+    return {
+        "username": row.username, "display_name": row.display_name, "role": role.value,
+        "role_label": ROLE_LABELS[role], "region_code": row.region_code, "region_name": row.region_name,
+        "department": row.department,
+        "department_label": DEPARTMENTS.get(row.department) if row.department else None,
+        "active": bool(row.active), "totp_enabled": bool(row.totp_enabled),
+        "locked_until": locked.isoformat() if locked else None,
+        "created_at": _utc(row.created_at).isoformat(),
+    }
+
+
+def _region(conn: Connection, code: str) -> Any:
+    code = (code or "").strip()
+    full = code if len(code) in (12, 14) else full_code(code)
+    row = conn.execute(select(regions).where(regions.c.code == full)).first() if code.isdigit() else None
+    if row is None:
+        raise errors.invalid("region_code", f"region {code!r} not found; give a 2/4/6/9/12-digit "
+                             "administrative code such as 370102", f"行政区划 {code!r} 不存在")
+    return row
+
+
+def get_user(engine: Engine, *, username: str, scope: CurrentUser | None = None) -> dict:
+    with engine.connect() as conn:
+        row = conn.execute(_user_query().where(users.c.username == username)).first()
+    if row is None or (scope is not None and not scope.in_scope(row.region_code)):
+        raise errors.ApiError(404, "not_found", f"user {username!r} not found", f"用户 {username} 不存在")
+    return _public(row)
+
+
+def list_users(engine: Engine, *, scope_prefix: str = "", page: int = 1, page_size: int = 20) -> dict:
+    q = _user_query()
+    if scope_prefix:
+        q = q.where(users.c.region_code.like(scope_prefix + "%"))
+    with engine.connect() as conn:
+        total = conn.execute(select(func.count()).select_from(q.subquery())).scalar_one()
+        rows = conn.execute(q.order_by(users.c.region_code, users.c.username)
+                            .limit(page_size).offset((page - 1) * page_size)).all()
+    return {"items": [_public(r) for r in rows], "total": total, "page": page, "page_size": page_size}
+
+
+# --- administering users ------------------------------------------------------------------
+
+def _check_grant(by: CurrentUser | None, role: Role, region_code: str) -> None:
+    """An administrator acts only within their subtree and never grants above their own role."""
+    if by is None:  # the command line (server operator)
+        return
+    if not by.can("users.admin"):
+        raise errors.forbidden("users.admin")
+    if not may_grant(Role(by.role), role):
+        raise errors.ApiError(403, "forbidden", f"you cannot grant the role {role.value}: it is above "
+                              f"your own ({by.role})", f"不能授予高于本人的角色（{ROLE_LABELS[role]['zh']}）",
+                              field="role")
+    if not by.in_scope(region_code):
+        raise errors.ApiError(403, "forbidden", f"region {region_code} is outside your region "
+                              f"({by.region_code})", "不能管理本辖区以外的用户", field="region_code")
+
+
+def create_user(engine: Engine, *, username: str, password: str, role: str, region_code: str,
+                display_name: str | None = None, department: str | None = None,
+                by: CurrentUser | None = None, now: dt.datetime | None = None,
+                _demo_password: bool = False) -> dict:
+    """Create an account. `by` is the administrator doing it (None: the command line)."""
+    now = now or _now()
+    try:
+        check_username(username)
+        role_ = parse_role(role)
+        department = check_department(role_, department or None)
+        if not _demo_password:  # only the published demo accounts skip the policy
+            check_password(password)
+    except AccountRuleError as e:
+        raise _rule(e) from None
+    with engine.begin() as conn:
+        region = _region(conn, region_code)
+        _check_grant(by, role_, region.code)
+        try:
+            check_role_level(role_, region.level)
+        except AccountRuleError as e:
+            raise _rule(e) from None
+        if conn.execute(select(users.c.id).where(users.c.username == username)).first():
+            raise errors.ApiError(409, "invalid", f"username {username!r} is taken",
+                                  f"用户名 {username} 已存在", field="username")
+        conn.execute(users.insert(), {
+            "username": username, "display_name": (display_name or username).strip()[:100],
+            "password_hash": hasher().hash(password), "role": role_.value, "region_code": region.code,
+            "department": department, "active": True, "totp_secret": None, "totp_enabled": False,
+            "failed_attempts": 0, "locked_until": None, "created_at": now,
+            "created_by": by.username if by else None, "updated_at": now, "password_changed_at": now,
+        })
+        audit.record(None, conn=conn, actor=by or "cli", action="write", object_type="user",
+                     object_id=username, fields=["username", "role", "region_code", "password", "department",
+                                                 "display_name"], detail="create", at=now)
+        row = conn.execute(_user_query().where(users.c.username == username)).one()
+    return _public(row)
+
+
+def update_user(engine: Engine, *, username: str, by: CurrentUser | None, role: str | None = None,
+                region_code: str | None = None, active: bool | None = None, password: str | None = None,
+                display_name: str | None = None, department: str | None = None,
+                unlock: bool = False, now: dt.datetime | None = None) -> dict:
+    """Change role, region, active flag, display name or password (reset) of an account in the
+    administrator's subtree. A reset password or deactivation ends the user's sessions."""
+    now = now or _now()
+    with engine.begin() as conn:
+        row = conn.execute(select(users).where(users.c.username == username)).first()
+        if row is None or (by is not None and not by.in_scope(row.region_code)):
+            raise errors.ApiError(404, "not_found", f"user {username!r} not found", f"用户 {username} 不存在")
+        if by is not None and username == by.username and (role or region_code or active is False):
+            raise errors.ApiError(403, "forbidden", "you cannot change your own role, region or "
+                                  "active flag", "不能修改本人的角色、辖区或启用状态")
+        # the administrator must be allowed to manage the account as it is now ...
+        _check_grant(by, Role(row.role), row.region_code)
+        changes: dict[str, Any] = {}
+        try:
+            new_role = parse_role(role) if role else Role(row.role)
+            if role or department is not None:
+                new_dep = check_department(new_role, department if department is not None else row.department)
+                if new_dep != row.department:
+                    changes["department"] = new_dep
+            if password is not None:
+                check_password(password)
+        except AccountRuleError as e:
+            raise _rule(e) from None
+        region = _region(conn, region_code) if region_code else _region(conn, row.region_code)
+        # ... and as it will be
+        _check_grant(by, new_role, region.code)
+        try:
+            check_role_level(new_role, region.level)
+        except AccountRuleError as e:
+            raise _rule(e) from None
+        if new_role.value != row.role:
+            changes["role"] = new_role.value
+        if region.code != row.region_code:
+            changes["region_code"] = region.code
+        if active is not None and bool(active) != bool(row.active):
+            changes["active"] = bool(active)
+        if display_name is not None and display_name.strip() != row.display_name:
+            changes["display_name"] = display_name.strip()[:100]
+        if password is not None:
+            changes["password_hash"] = hasher().hash(password)
+            changes["password_changed_at"] = now
+        if unlock or password is not None:
+            if row.failed_attempts or row.locked_until:
+                changes |= {"failed_attempts": 0, "locked_until": None}
+        if changes:
+            conn.execute(update(users).where(users.c.id == row.id).values(**changes, updated_at=now))
+            if {"password_hash", "active", "role", "region_code"} & changes.keys():
+                _end_sessions(conn, row.id, now)
+            fields = sorted("password" if k == "password_hash" else k for k in changes
+                            if k not in ("password_changed_at",))
+            audit.record(None, conn=conn, actor=by or "cli", action="write", object_type="user",
+                         object_id=username, fields=fields, detail="update", at=now)
+        out = conn.execute(_user_query().where(users.c.id == row.id)).one()
+    return _public(out)
+
+
+def _end_sessions(conn: Connection, user_id: int, now: dt.datetime) -> None:
+    conn.execute(update(sessions).where(sessions.c.user_id == user_id, sessions.c.ended_at.is_(None))
+                 .values(ended_at=now))
+
+
+# --- signing in ---------------------------------------------------------------------------
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return hasher().verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+_DUMMY_HASH: list[str] = []
+
+
+def _spend_like_verify(password: str) -> None:
+    """Unknown usernames cost as much time as known ones (no username probing by timing)."""
+    if not _DUMMY_HASH:
+        _DUMMY_HASH.append(hasher().hash("dummy-password-0"))
+    _verify(_DUMMY_HASH[0], password)
+
+
+def login(engine: Engine, *, username: str, password: str, totp_code: str | None = None,
+          now: dt.datetime | None = None, purpose: str | None = None) -> tuple[str, CurrentUser]:
+    """Check the credentials; returns (session token for the cookie, the user).
+
+    Raises ApiError: invalid_credentials (401), totp_required (401), account_locked (423).
+    Failures are counted and audited even though the error is raised afterwards."""
+    now = now or _now()
+    settings = get_settings()
+    with engine.connect() as conn:
+        row = conn.execute(select(users).where(users.c.username == username)).first()
+    failure: errors.ApiError | None = None
+    detail = "ok"
+    if row is None or not row.active:
+        _spend_like_verify(password or "")
+        failure, detail = errors.invalid_credentials(), "unknown_user" if row is None else "inactive"
+    elif (locked := _utc(row.locked_until)) is not None and locked > now:
+        failure, detail = errors.account_locked(_minutes_left(locked, now)), "locked"
+    elif not _verify(row.password_hash, password or ""):
+        failure, detail = errors.invalid_credentials(), "bad_password"
+    elif row.totp_enabled and not totp_code:
+        failure, detail = errors.totp_required(), "totp_required"
+    elif row.totp_enabled and not pyotp.TOTP(row.totp_secret).verify(str(totp_code).strip(), for_time=now,
+                                                                     valid_window=1):
+        failure, detail = errors.invalid_credentials(), "bad_totp"
+    token = secrets.token_urlsafe(32)
+    with engine.begin() as conn:
+        if row is not None and detail in ("bad_password", "bad_totp"):
+            attempts = row.failed_attempts + 1
+            if attempts >= settings.login_lockout_attempts:
+                until = now + dt.timedelta(minutes=settings.login_lockout_minutes)
+                conn.execute(update(users).where(users.c.id == row.id)
+                             .values(failed_attempts=0, locked_until=until))
+                failure = errors.account_locked(settings.login_lockout_minutes)
+                detail += ",locked_out"
+            else:
+                conn.execute(update(users).where(users.c.id == row.id)
+                             .values(failed_attempts=attempts))
+        actor = username if row is None else _actor(row)
+        if failure is None:
+            values: dict[str, Any] = {"failed_attempts": 0, "locked_until": None}
+            if hasher().check_needs_rehash(row.password_hash):
+                values["password_hash"] = hasher().hash(password)
+            conn.execute(update(users).where(users.c.id == row.id).values(**values))
+            conn.execute(sessions.insert(), {"token_hash": token_hash(token), "user_id": row.id,
+                                             "created_at": now, "last_seen_at": now, "ended_at": None})
+        audit.record(None, conn=conn, actor=actor, action="login", object_type="user",
+                     object_id=(username or "")[:64], result="ok" if failure is None else "denied",
+                     detail=detail, purpose=purpose, at=now)
+    if failure is not None:
+        raise failure
+    with engine.connect() as conn:
+        user = _current(conn.execute(_user_query().where(users.c.id == row.id)).one())
+    return token, user
+
+
+class _RowActor:
+    def __init__(self, row) -> None:  # noqa: ANN001
+        self.username, self.role, self.region_code = row.username, row.role, row.region_code
+
+
+def _actor(row) -> _RowActor:  # noqa: ANN001
+    return _RowActor(row)
+
+
+def _minutes_left(until: dt.datetime, now: dt.datetime) -> int:
+    return max(1, -(-int((until - now).total_seconds()) // 60))
+
+
+def resolve_session(engine: Engine, token: str | None, *,
+                    now: dt.datetime | None = None) -> CurrentUser | None:
+    """The user of a live session, or None (unknown, signed out, idle too long, too old, or the
+    account deactivated). Refreshes the idle clock."""
+    if not token:
+        return None
+    now = now or _now()
+    settings = get_settings()
+    h = token_hash(token)
+    q = (select(*_USER_COLUMNS, sessions.c.created_at.label("s_created"), sessions.c.last_seen_at,
+                sessions.c.ended_at)
+         .select_from(sessions.join(users, users.c.id == sessions.c.user_id)
+                      .join(regions, regions.c.code == users.c.region_code))
+         .where(sessions.c.token_hash == h))
+    with engine.connect() as conn:
+        row = conn.execute(q).first()
+    if row is None or row.ended_at is not None or not row.active:
+        return None
+    last_seen, created = _utc(row.last_seen_at), _utc(row.s_created)
+    idle = dt.timedelta(minutes=settings.session_idle_minutes)
+    if now - last_seen > idle or now - created > dt.timedelta(hours=settings.session_max_hours):
+        with engine.begin() as conn:
+            conn.execute(update(sessions).where(sessions.c.token_hash == h).values(ended_at=now))
+        return None
+    if now - last_seen >= _TOUCH_EVERY:
+        with engine.begin() as conn:
+            conn.execute(update(sessions).where(sessions.c.token_hash == h).values(last_seen_at=now))
+    return _current(row)
+
+
+def logout(engine: Engine, token: str | None, *, user: CurrentUser | None = None,
+           now: dt.datetime | None = None) -> None:
+    if not token:
+        return
+    now = now or _now()
+    with engine.begin() as conn:
+        conn.execute(update(sessions).where(sessions.c.token_hash == token_hash(token),
+                                            sessions.c.ended_at.is_(None)).values(ended_at=now))
+        if user is not None:
+            audit.record(None, conn=conn, actor=user, action="logout", object_type="user",
+                         object_id=user.username, at=now)
+
+
+# --- TOTP (administrators) ----------------------------------------------------------------
+
+def totp_setup(engine: Engine, *, user: CurrentUser, now: dt.datetime | None = None) -> dict:
+    """A new secret for the user's authenticator app; enforced only after `totp_confirm`."""
+    if not is_admin(user.role):
+        raise errors.ApiError(403, "forbidden", "two-factor sign-in is for administrator accounts",
+                              "动态口令仅适用于管理员账户")
+    if user.totp_enabled:
+        raise errors.ApiError(409, "invalid", "two-factor sign-in is already enabled for this account",
+                              "该账户已启用动态口令")
+    secret = pyotp.random_base32()
+    with engine.begin() as conn:
+        conn.execute(update(users).where(users.c.username == user.username)
+                     .values(totp_secret=secret, updated_at=now or _now()))
+        audit.record(None, conn=conn, actor=user, action="write", object_type="user", object_id=user.username,
+                     fields=["totp_secret"], detail="totp_setup", at=now)
+    uri = pyotp.TOTP(secret).provisioning_uri(name=user.username, issuer_name=TOTP_ISSUER)
+    return {"secret": secret, "otpauth_uri": uri}
+
+
+def totp_confirm(engine: Engine, *, user: CurrentUser, code: str, now: dt.datetime | None = None) -> dict:
+    now = now or _now()
+    with engine.begin() as conn:
+        secret = conn.execute(select(users.c.totp_secret).where(users.c.username == user.username)).scalar()
+        if not secret:
+            raise errors.invalid(None, "start with POST /api/v1/auth/totp/setup", "请先生成动态口令密钥")
+        if not pyotp.TOTP(secret).verify(str(code or "").strip(), for_time=now, valid_window=1):
+            raise errors.invalid("code", "the code does not match; enter the 6 digits your authenticator "
+                                 "app shows now", "动态口令不正确，请输入验证器当前显示的 6 位数字")
+        conn.execute(update(users).where(users.c.username == user.username)
+                     .values(totp_enabled=True, updated_at=now))
+        audit.record(None, conn=conn, actor=user, action="write", object_type="user", object_id=user.username,
+                     fields=["totp_enabled"], detail="totp_confirm", at=now)
+    return {"totp_enabled": True}
+
+
+# --- demo accounts ------------------------------------------------------------------------
+
+# The published password of the demo accounts (README); demo data only, never production.
+DEMO_PASSWORD = "Demo@2026"
+
+# username, role, level of the bound region, department, display name
+DEMO_USERS: list[tuple[str, Role, str, str | None, str]] = [
+    ("province_admin", Role.province_admin, "province", None, "演示·省级管理员"),
+    ("city_admin", Role.city_admin, "city", None, "演示·市级管理员"),
+    ("county_admin", Role.county_admin, "county", None, "演示·县级管理员"),
+    ("caseworker", Role.township_caseworker, "township", None, "演示·乡镇经办人"),
+    ("reviewer", Role.township_reviewer, "township", None, "演示·乡镇审核人"),
+    ("grid_worker", Role.grid_worker, "grid", None, "演示·网格员"),
+    ("liaison_medical", Role.department_liaison, "city", "medical_insurance", "演示·医保部门联络员"),
+    ("charity", Role.charity, "county", None, "演示·慈善组织"),
+    ("auditor", Role.auditor, "province", None, "演示·审计员"),
+    ("data_officer", Role.data_officer, "province", None, "演示·数据管理员"),
+]
+
+
+def demo_regions(engine: Engine, *, province: str = "37") -> dict[str, str]:
+    """Region code per level for the demo accounts: the grid of the demo province that holds
+    the most households (so the demo caseworker and grid worker have cases to open) and its
+    village, township, county and city; without households yet, the first of each level."""
+    from sqlalchemy import func, select
+
+    from safetynet.regions import store as regions_store
+    from safetynet.registry import store as registry_store
+
+    out = {"province": full_code(province)}
+    levels = ("city", "county", "township", "village", "grid")
+    with engine.connect() as conn:
+        h = registry_store.households
+        busiest = conn.execute(
+            select(h.c.grid_code).where(h.c.grid_code.like(f"{province}%"))
+            .group_by(h.c.grid_code).order_by(func.count().desc(), h.c.grid_code).limit(1)).scalar()
+        if busiest is not None:
+            chain, code = [], busiest
+            while code is not None and code != out["province"]:
+                region = regions_store.get(conn, code)
+                if region is None:
+                    break
+                chain.append(region.code)
+                code = region.parent_code
+            if code == out["province"] and len(chain) == len(levels):
+                return out | dict(zip(levels, reversed(chain), strict=True))
+        code = out["province"]
+        for level in levels:
+            kids = regions_store.children(conn, code)
+            if not kids:
+                raise errors.invalid("province", f"the demo province {province} has no {level} under {code}; "
+                                     "run `safetynet regions seed-demo` (or `safetynet demo`) first",
+                                     "演示省份的行政区划不完整，请先生成演示区划")
+            code = out[level] = kids[0].code
+    return out
+
+
+def seed_demo_users(engine: Engine, *, province: str = "37") -> list[dict]:
+    """One account per role in the demo province, password DEMO_PASSWORD (idempotent: existing
+    accounts are left as they are)."""
+    where = demo_regions(engine, province=province)
+    out = []
+    for username, role, level, department, display in DEMO_USERS:
+        try:
+            user = get_user(engine, username=username)
+            user["created"] = False
+        except errors.ApiError:
+            user = create_user(engine, username=username, password=DEMO_PASSWORD, role=role.value,
+                               region_code=where[level], display_name=display, department=department,
+                               _demo_password=True)
+            user["created"] = True
+        out.append(user)
+    return out

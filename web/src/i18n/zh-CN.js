@@ -1,0 +1,107 @@
+export default {
+  app: { title: '低收入人口动态监测平台', short: '监测平台' },
+  common: {
+    search: '查询', reset: '重置', loading: '加载中…', none: '无', back: '返回', cancel: '取消',
+    confirm: '确定', save: '保存', actions: '操作', view: '查看', total: '共 {n} 条', yes: '是', no: '否',
+    comingSoon: '该功能将在后续版本上线', error: '请求失败', all: '全部', edit: '编辑', create: '新建',
+  },
+  lang: { label: '语言', zh: '中文', en: 'English' },
+  menu: {
+    dashboard: '监测总览', households: '家庭查询', feeds: '数据接入台账', standards: '救助标准',
+    audit: '审计日志', users: '用户管理', openMenu: '打开菜单',
+  },
+  header: { signOut: '退出登录', region: '辖区' },
+  login: {
+    title: '用户登录', username: '用户名', password: '密码', totp: '动态验证码',
+    totpHint: '请输入身份验证器应用中的 6 位验证码', submit: '登录',
+    required: '请输入用户名和密码', totpRequired: '该账号需要动态验证码，请输入 6 位验证码',
+    invalid: '用户名或密码错误', locked: '账号已被锁定，请稍后再试或联系管理员',
+    subtitle: '分层认定 · 动态监测 · 主动预警 · 分类推送 · 核查反馈',
+  },
+  tier: {
+    extremely_poor: '特困', dibao: '低保', dibao_edge: '低保边缘', rigid_expenditure: '刚性支出困难',
+    anti_relapse: '防返贫监测', other_concern: '其他关注', none: '无',
+  },
+  relation: {
+    head: '户主', spouse: '配偶', child: '子女', parent: '父母', grandchild: '孙子女',
+    sibling: '兄弟姐妹', other: '其他',
+  },
+  registration: { urban: '城镇', rural: '农村' },
+  sex: { M: '男', F: '女', male: '男', female: '女', '1': '男', '2': '女' },
+  level: { province: '省', city: '市', county: '县（区）', township: '乡镇（街道）', village: '村（社区）', grid: '网格' },
+  dashboard: {
+    title: '监测总览', persons: '在册人数', households: '户数', byTier: '按救助类别',
+    children: '下级区划在册人数', drillHint: '点击柱形可下钻到下一级区划', trend: '在册人数趋势',
+    warnings: '预警（按等级）', warningsEmpty: '动态监测预警功能上线后在此显示',
+    totalPersons: '在册总人数', month: '月份', noChildren: '已是最末级区划',
+  },
+  household: {
+    searchTitle: '家庭查询', name: '户主或成员姓名', namePh: '姓名（精确或前缀）',
+    idNumber: '身份证号', idPh: '18 位完整号码或后 4 位', region: '区划', regionPh: '选择区划',
+    tier: '救助类别', householdNo: '户编号', headName: '户主', headId: '户主身份证号',
+    members: '人数', registration: '户籍性质', regionName: '所属区划',
+    idInvalid: '身份证号请输入 18 位完整号码（末位可为 X）或后 4 位',
+    detailTitle: '家庭详情', tabMembers: '家庭成员', tabTier: '救助类别及历史', tabVerification: '核对报告',
+    tabWarnings: '预警信息', tabChain: '救助帮扶链', tabVersions: '版本记录', tabSensitive: '收入与残疾信息',
+    verificationEmpty: '家庭经济状况核对报告将在核对功能上线后显示',
+    warningsEmpty: '动态监测预警将在监测功能上线后显示',
+    chainEmpty: '“一户一条救助帮扶链”将在闭环处置功能上线后显示',
+    currentTier: '当前救助类别', since: '起始日期', until: '截止日期', reason: '原因', version: '版本',
+    changedAt: '变更时间', changedBy: '变更人', regionPath: '区划路径', grid: '网格', address: '住址', phone: '联系电话',
+    notFound: '未找到该家庭，或该家庭不在您的辖区内',
+  },
+  person: {
+    title: '人员详情', name: '姓名', idNumber: '身份证号', sex: '性别', birthDate: '出生日期',
+    relation: '与户主关系', tier: '救助类别', benefit: '月救助金（元）', household: '所属家庭',
+    personId: '人员编号', tierHistory: '救助类别历史', age: '年龄',
+  },
+  unmask: {
+    button: '查看完整信息', title: '查看完整身份信息', purpose: '查询事由',
+    purposePh: '请说明查看完整姓名和身份证号的事由（将记入审计日志）',
+    purposeRequired: '请填写查询事由（至少 2 个字）', notice: '此操作将记录到审计日志，请仅在工作需要时使用。',
+    done: '已显示完整信息（已记入审计日志）',
+  },
+  feeds: {
+    title: '数据接入台账', feed: '数据项', month: '月份', status: '状态', loadedAt: '接入时间',
+    rows: '行数', accepted: '入库', quarantined: '隔离', file: '文件', monthPh: 'YYYY-MM',
+  },
+  standards: {
+    title: '救助标准', region: '区划', kind: '标准类型', value: '标准（元/月）', effective: '生效日期',
+    source: '依据', registration: '城乡', history: '历史标准', inForce: '现行标准',
+  },
+  audit: {
+    title: '审计日志', actor: '操作人', objectType: '对象类型', objectId: '对象编号', action: '操作',
+    from: '开始时间', to: '结束时间', at: '时间', fields: '字段', purpose: '事由', result: '结果',
+    actions: { read: '查看', unmask: '查看完整信息', write: '修改', export: '导出', login: '登录',
+      denied: '拒绝访问' },
+  },
+  users: {
+    title: '用户管理', username: '用户名', displayName: '姓名', role: '角色', region: '区划',
+    department: '部门', active: '启用', password: '初始密码', resetPassword: '重置密码', newUser: '新建用户',
+    editUser: '编辑用户', saved: '已保存', newPassword: '新密码（留空则不修改）',
+  },
+  department: {
+    medical_insurance: '医保', education: '教育', hr_social_security: '人社', housing: '住建',
+    emergency_management: '应急管理', health: '卫健', disabled_persons: '残联',
+  },
+  role: {
+    province_admin: '省级管理员', city_admin: '市级管理员', county_admin: '县级管理员',
+    township_caseworker: '乡镇经办人', township_reviewer: '乡镇审核人', grid_worker: '网格员',
+    department_liaison: '部门联络员', charity: '慈善组织', auditor: '审计员', data_officer: '数据管理员',
+  },
+  standardKind: {
+    dibao: '低保标准', extremely_poor_basic: '特困基本生活标准', care_self_care: '特困照料护理标准（全自理）',
+    care_partial: '特困照料护理标准（半护理）', care_full: '特困照料护理标准（全护理）',
+    edge_income_line: '低保边缘收入标准', temporary_assistance_cap: '临时救助上限',
+    orphan_institution: '孤儿基本生活费（机构）', orphan_scattered: '孤儿基本生活费（散居）',
+    disability_living: '困难残疾人生活补贴', disability_care: '重度残疾人护理补贴',
+  },
+  sensitiveField: {
+    monthly_benefit_fen: '月救助金（元）', support_form: '供养方式', care_level: '照料护理等级',
+  },
+  errors: {
+    forbiddenTitle: '无权访问', forbidden: '您的角色没有访问此页面的权限。如需开通，请联系上级管理员。',
+    notFoundTitle: '页面不存在', notFound: '您访问的页面或对象不存在，或不在您的辖区范围内。',
+    home: '返回首页', network: '无法连接服务器，请稍后重试',
+  },
+}

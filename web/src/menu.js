@@ -1,0 +1,9 @@
+// Each page names the capability it needs; the menu is built from the same list.
+export const MENU = [
+  { name: 'dashboard', path: '/dashboard', cap: 'dashboard.read', icon: 'DataAnalysis', label: 'menu.dashboard' },
+  { name: 'households', path: '/households', cap: 'registry.read', icon: 'House', label: 'menu.households' },
+  { name: 'feeds', path: '/feeds/loads', cap: 'feeds.read', icon: 'Upload', label: 'menu.feeds' },
+  { name: 'standards', path: '/standards', cap: 'standards.read', icon: 'Coin', label: 'menu.standards' },
+  { name: 'audit', path: '/audit', cap: 'audit.read', icon: 'Document', label: 'menu.audit' },
+  { name: 'users', path: '/users', cap: 'users.admin', icon: 'User', label: 'menu.users' },
+]

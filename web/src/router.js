@@ -1,0 +1,67 @@
+import { createRouter, createWebHistory } from 'vue-router'
+import { setUnauthorisedHandler } from './api'
+import { can, loadMe, session } from './session'
+import AdminLayout from './layouts/AdminLayout.vue'
+import { MENU } from './menu'
+
+export { MENU }
+
+
+const pages = {
+  dashboard: () => import('./views/DashboardView.vue'),
+  households: () => import('./views/HouseholdSearch.vue'),
+  feeds: () => import('./views/FeedLoads.vue'),
+  standards: () => import('./views/StandardsView.vue'),
+  audit: () => import('./views/AuditLog.vue'),
+  users: () => import('./views/UsersAdmin.vue'),
+}
+
+const routes = [
+  { path: '/login', name: 'login', component: () => import('./views/LoginView.vue'), meta: { public: true } },
+  {
+    path: '/',
+    component: AdminLayout,
+    children: [
+      { path: '', name: 'home', component: { render: () => null } },
+      ...MENU.map((m) => ({ path: m.path.slice(1), name: m.name, component: pages[m.name], meta: { cap: m.cap } })),
+      {
+        path: 'households/:householdNo',
+        name: 'household',
+        component: () => import('./views/HouseholdDetail.vue'),
+        meta: { cap: 'registry.read' },
+        props: true,
+      },
+      {
+        path: 'persons/:personId',
+        name: 'person',
+        component: () => import('./views/PersonDetail.vue'),
+        meta: { cap: 'registry.read' },
+        props: true,
+      },
+      { path: 'forbidden', name: 'forbidden', component: () => import('./views/ForbiddenView.vue') },
+      { path: ':pathMatch(.*)*', name: 'not-found', component: () => import('./views/NotFoundView.vue') },
+    ],
+  },
+]
+
+export function firstAllowed() {
+  const m = MENU.find((x) => can(x.cap))
+  return m ? m.path : '/forbidden'
+}
+
+export const router = createRouter({ history: createWebHistory(), routes })
+
+router.beforeEach(async (to) => {
+  if (!session.loaded) await loadMe().catch(() => null)
+  if (to.meta.public) return true
+  if (!session.me) return { name: 'login', query: to.fullPath !== '/' ? { redirect: to.fullPath } : {} }
+  if (to.name === 'home') return firstAllowed()
+  if (to.meta.cap && !can(to.meta.cap)) return { name: 'forbidden' }
+  return true
+})
+
+setUnauthorisedHandler(() => {
+  session.me = null
+  const current = router.currentRoute.value
+  if (!current.meta.public) router.push({ name: 'login', query: { redirect: current.fullPath } })
+})
