@@ -8,19 +8,16 @@ import json
 from pathlib import Path
 
 import pytest
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
-from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 from typer.testing import CliRunner
 
 from safetynet.analytics.service import household_facts
-from safetynet.errors import NotFoundError, SafetynetError
+from safetynet.audit.store import audit_log
+from safetynet.errors import NotFoundError
 from safetynet.feeds import service as feeds_service
 from safetynet.registry import service as registry_service
 from safetynet.rules.model import TIERS, parse_assess_input
 from safetynet.verification import model, service, store
-from safetynet.verification.api import router
 from safetynet.verification.cli import app as verify_cli
 from tests.factories import VILLAGE, make_id, write_csv, write_register
 
@@ -335,28 +332,13 @@ def test_cli(settings_env: Path, engine: Engine, tmp_path: Path) -> None:
     assert run(verify_cli, ["report", "H999"]).exit_code == 1
 
 
-def _api(engine: Engine, lake: Path) -> TestClient:
-    app = FastAPI()
-    app.state.engine, app.state.lake_dir = engine, lake
-    app.include_router(router, prefix="/api/v1")
-
-    @app.exception_handler(NotFoundError)
-    async def nf(_r: Request, e: NotFoundError) -> JSONResponse:
-        return JSONResponse(status_code=404, content={"code": "not_found", "message": str(e)})
-
-    @app.exception_handler(SafetynetError)
-    async def bad(_r: Request, e: SafetynetError) -> JSONResponse:
-        return JSONResponse(status_code=400, content={"code": "invalid", "message": str(e)})
-
-    return TestClient(app)
-
-
-def test_api_round_trip(engine: Engine, household: Path) -> None:
-    c = _api(engine, household)
+def test_api_round_trip(engine: Engine, household: Path, client_as) -> None:  # noqa: ANN001
+    client_as.app.state.lake_dir = household
+    c = client_as("township_caseworker", VILLAGE[:9] + "000")
     url = "/api/v1/households/H001"
     r = c.get(f"{url}/verification", params={"month": MONTH})
     assert r.status_code == 403
-    assert r.json()["detail"]["code"] == "not_authorised" and "授权" in r.json()["detail"]["message_zh"]
+    assert r.json()["code"] == "not_authorised" and "授权" in r.json()["message_zh"]
     body = {"signed_on": "2025-08-01", "scope": ["income", "assets"], "signer": "张建国", "document": "SQ-9"}
     r = c.post(f"{url}/authorisations", json=body)
     assert r.status_code == 201 and r.json()["signer"] == "张**" and r.json()["status"] == "valid"
@@ -372,7 +354,7 @@ def test_api_round_trip(engine: Engine, household: Path) -> None:
     assert "deposits" not in rep["totals"]["assets"]
     assert HEAD not in r.text
     r = c.get(f"{url}/verification", params={"month": MONTH, "scope": "income,deposits"})
-    assert r.status_code == 403 and r.json()["detail"]["missing"] == ["deposits"]
+    assert r.status_code == 403 and r.json()["missing"] == ["deposits"]
     r = c.get(f"{url}/verification", params={"month": MONTH, "assess": True})
     assert r.status_code == 200 and r.json()["assessment"]["per_capita_income_monthly"] == 1400.15
     assert c.get(f"{url}/verification", params={"month": "July"}).status_code == 400
@@ -380,6 +362,16 @@ def test_api_round_trip(engine: Engine, household: Path) -> None:
     r = c.post(f"{url}/authorisations/{auth_id}/revoke")
     assert r.status_code == 200 and r.json()["status"] == "revoked"
     assert c.get(f"{url}/verification", params={"month": MONTH}).status_code == 403
+    # every report read (allowed or refused) and every authorisation write is audited, without values
+    with engine.connect() as conn:
+        rows = conn.execute(select(audit_log.c.action, audit_log.c.object_type, audit_log.c.result,
+                                   audit_log.c.fields, audit_log.c.actor)
+                            .where(audit_log.c.object_id == "H001").order_by(audit_log.c.id)).all()
+    reads = [(r.result, r.fields) for r in rows if r.object_type == "verification_report"]
+    assert [res for res, _ in reads] == ["denied", "ok", "denied", "ok", "denied"]
+    writes = [r for r in rows if r.object_type == "verification_authorisation"]
+    assert len(writes) == 3 and all(r.actor == c.username for r in rows)  # two records (one repeat), revoke
+    assert "张建国" not in str(rows) and "280030" not in str(rows)
 
 
 def test_synthetic_province_reports_agree_with_facts(engine: Engine, tmp_path: Path,

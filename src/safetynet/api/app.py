@@ -53,9 +53,9 @@ def _signed_in_for_api(request: Request) -> None:
 
 
 def _error(status: int, code: str, message: str, message_zh: str, field: str | None = None,
-           headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse(status_code=status, headers=headers,
-                        content={"code": code, "message": message, "message_zh": message_zh, "field": field})
+           headers: dict[str, str] | None = None, extra: dict | None = None) -> JSONResponse:
+    content = {"code": code, "message": message, "message_zh": message_zh, "field": field}
+    return JSONResponse(status_code=status, headers=headers, content=(extra or {}) | content)
 
 
 def _field(loc: tuple | list) -> str | None:
@@ -106,7 +106,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         if isinstance(exc.detail, dict) and "code" in exc.detail:
             d = exc.detail
             return _error(exc.status_code, d["code"], d.get("message", ""), d.get("message_zh", ""),
-                          d.get("field"), exc.headers)
+                          d.get("field"), exc.headers, extra=d)  # e.g. verification's `missing`
         code, zh = _HTTP_CODES.get(exc.status_code, ("invalid" if exc.status_code < 500 else "error",
                                                       "请求无效" if exc.status_code < 500 else "服务器错误"))
         return _error(exc.status_code, code, str(exc.detail), zh, None, exc.headers)

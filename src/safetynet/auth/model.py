@@ -81,7 +81,8 @@ ROLE_CAPABILITIES: dict[Role, frozenset[str]] = {
     # the linkage review queue is province-wide (the data centre's), so only province roles
     Role.city_admin: _ALL - {"linkage.review"},
     Role.county_admin: _ALL - {"feeds.ingest", "linkage.review"},
-    Role.township_caseworker: _CASEWORK,
+    # the caseworker takes the family's signed authorisation with the application
+    Role.township_caseworker: _CASEWORK | {"verification.authorise"},
     Role.township_reviewer: _CASEWORK | {"assessment.run", "verification.authorise"},
     Role.grid_worker: frozenset({"dashboard.read", "registry.read"}),
     Role.department_liaison: frozenset({"dashboard.read", "registry.read", "feeds.read"}),
