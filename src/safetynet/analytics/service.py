@@ -14,6 +14,7 @@ from pathlib import Path
 import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy import Engine, and_, or_, select
 
 from safetynet.analytics import facts
@@ -137,6 +138,18 @@ def _ibis_type(t: pa.DataType):  # noqa: ANN202
 
 
 BACKENDS = {"duckdb": DuckDBBackend}
+
+
+def within_region(households: pa.Table, persons: pa.Table,
+                  region: str | None) -> tuple[pa.Table, pa.Table]:
+    """Facts of the households whose region code starts with `region` (all when None), and
+    their persons."""
+    if not region:
+        return households, persons
+    households = households.filter(pc.starts_with(households.column("region_code"), region))
+    persons = persons.filter(pc.is_in(persons.column("household_id"),
+                                      value_set=households.column("household_id")))
+    return households, persons
 
 
 def household_facts(engine: Engine, *, month: str, lake_dir: Path,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import json
 
 import typer
@@ -10,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from safetynet.assessment import model
+from safetynet.cli.output import cli_actor, cli_engine
 
 app = typer.Typer(help="Batch assessment (批量认定测算): every household of the register for a month, "
                        "saved as a dated run with the tier changes against current enrolments.",
@@ -18,22 +18,6 @@ console = Console()
 err = Console(stderr=True)
 
 STEP_LABELS = {"facts": "计算家庭经济状况 facts", "assess": "规则认定 assess", "write": "保存结果 write"}
-
-
-def _actor() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "cli"
-
-
-def _engine():  # noqa: ANN202
-    from safetynet.bootstrap import init_database
-    from safetynet.db import get_engine
-
-    engine = get_engine()
-    init_database(engine)
-    return engine
 
 
 def _yuan(fen: int) -> str:
@@ -79,12 +63,12 @@ def run(
         region = model.check_region(region)
     except model.AssessmentInputError as e:
         _fail(e)
-    engine = _engine()
+    engine = cli_engine()
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                   console=err, transient=True, disable=as_json) as progress:
         task = progress.add_task("批量认定", total=None)
         result = service.run_assessment(
-            engine, month=month, region=region, actor=_actor(),
+            engine, month=month, region=region, actor=cli_actor(),
             progress=lambda step: progress.update(task, description=STEP_LABELS.get(step, step)))
     if as_json:
         typer.echo(json.dumps(result, ensure_ascii=False))
@@ -107,7 +91,7 @@ def list_runs(
     from safetynet.assessment import service
 
     try:
-        out = service.list_runs(_engine(), month=month, page=page, page_size=page_size)
+        out = service.list_runs(cli_engine(), month=month, page=page, page_size=page_size)
     except model.AssessmentInputError as e:
         _fail(e)
     if as_json:
@@ -141,7 +125,7 @@ def show(
     from safetynet.assessment import service
     from safetynet.errors import NotFoundError
 
-    engine = _engine()
+    engine = cli_engine()
     try:
         run_ = service.get_run(engine, run_id=run_id)
         listing = service.list_changes(engine, run_id=run_id, change=change, county=county, page=page,

@@ -23,13 +23,12 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 from sqlalchemy import Engine, func, select, update
 
 import safetynet
 from safetynet.analytics.adapter import to_assess_inputs
 from safetynet.analytics.facts import month_window
-from safetynet.analytics.service import household_facts
+from safetynet.analytics.service import household_facts, within_region
 from safetynet.assessment import model, store
 from safetynet.db import bulk_insert
 from safetynet.errors import NotFoundError
@@ -66,26 +65,6 @@ def rules_provenance() -> dict:
             "rules_sha256": digest.hexdigest()}
 
 
-def _restrict(households: pa.Table, persons: pa.Table, region: str | None) -> tuple[pa.Table, pa.Table]:
-    if not region:
-        return households, persons
-    keep = pc.starts_with(households.column("region_code"), region)
-    households = households.filter(keep)
-    persons = persons.filter(pc.is_in(persons.column("household_id"),
-                                      value_set=households.column("household_id")))
-    return households, persons
-
-
-def _county_names(engine: Engine, codes: list[str]) -> dict[str, str]:
-    names = {}
-    for code in codes:
-        try:
-            names[code] = regions_service.get_region(engine, code=code).name
-        except NotFoundError:
-            names[code] = ""
-    return names
-
-
 def _strings(table: pa.Table, name: str) -> np.ndarray:
     return np.asarray(table.column(name).to_pylist(), dtype=object)
 
@@ -117,7 +96,7 @@ def run_assessment(engine: Engine, *, month: str, region: str | None = None, act
     t = time.perf_counter()
     step("facts")
     households, persons = household_facts(engine, month=month, lake_dir=Path(lake_dir))
-    households, persons = _restrict(households, persons, region)
+    households, persons = within_region(households, persons, region)
     timings["facts"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -150,7 +129,7 @@ def run_assessment(engine: Engine, *, month: str, region: str | None = None, act
     counties = counties_all[keep]
     registered = _strings(households, "registered_tier")[keep]
     changes = model.change_kinds(registered, tier)
-    names = _county_names(engine, sorted(set(counties.tolist())))
+    names = regions_service.names(engine, sorted(set(counties.tolist())))
     summary = model.summarize(counties, registered, tier, changes, benefit, names)
     timings["assess"] = time.perf_counter() - t
 

@@ -11,20 +11,12 @@ from rich.table import Table
 from safetynet.auth import service
 from safetynet.auth.errors import ApiError
 from safetynet.auth.model import ROLE_LABELS, Role
+from safetynet.cli.output import cli_engine
 
 app = typer.Typer(help="User accounts (用户管理): create, list, reset passwords, seed demo users.",
                   no_args_is_help=True)
 console = Console()
 err = Console(stderr=True)
-
-
-def _engine():  # noqa: ANN202
-    from safetynet.bootstrap import init_database
-    from safetynet.db import get_engine
-
-    engine = get_engine()
-    init_database(engine)
-    return engine
 
 
 def _fail(e: ApiError) -> typer.Exit:
@@ -62,7 +54,7 @@ def create(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Create an account."""
-    engine = _engine()
+    engine = cli_engine()
     try:
         user = service.create_user(engine, username=username, password=_password(password), role=role,
                                    region_code=region, display_name=display_name, department=department)
@@ -81,7 +73,7 @@ def list_(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """List accounts."""
-    page = service.list_users(_engine(), scope_prefix=region, page=1, page_size=10_000)
+    page = service.list_users(cli_engine(), scope_prefix=region, page=1, page_size=10_000)
     if as_json:
         typer.echo(json.dumps(page["items"], ensure_ascii=False))
     else:
@@ -95,7 +87,8 @@ def set_password(
 ) -> None:
     """Reset a password (also unlocks the account and ends its sessions)."""
     try:
-        service.update_user(_engine(), username=username, by=None, password=_password(password), unlock=True)
+        service.update_user(cli_engine(), username=username, by=None, password=_password(password),
+                            unlock=True)
     except ApiError as e:
         raise _fail(e) from None
     console.print(f"password of {username} reset")
@@ -110,7 +103,7 @@ def seed_demo(
     from safetynet.config import get_settings
     from safetynet.regions import service as regions_service
 
-    engine = _engine()
+    engine = cli_engine()
     province = province or get_settings().demo_province
     regions_service.seed_demo_province(engine, province=province, seed=0)
     try:

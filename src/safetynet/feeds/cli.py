@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import json
 from pathlib import Path
 
@@ -11,6 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from safetynet.cli.output import cli_actor
 from safetynet.feeds import service
 from safetynet.feeds.model import FeedFileNameError
 
@@ -67,7 +67,7 @@ def ingest(
             from safetynet.linkage.service import default_model_path
 
             linking = service.Linking(default_model_path())
-        reports = service.ingest(engine, paths=files, lake_dir=lake_dir, actor=_actor(), progress=progress,
+        reports = service.ingest(engine, paths=files, lake_dir=lake_dir, actor=cli_actor(), progress=progress,
                                  linking=linking)
     if as_json:
         for r in reports:
@@ -76,13 +76,6 @@ def ingest(
         _print(reports)
     if any(r.status == "rejected" for r in reports):
         raise typer.Exit(1)
-
-
-def _actor() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "cli"
 
 
 def _print(reports: list[service.LoadReport]) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import json
 from pathlib import Path
 
@@ -10,28 +9,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from safetynet.cli.output import cli_actor, cli_engine
 from safetynet.linkage import service
 
 app = typer.Typer(help="Record linkage (记录关联) of feed rows with a missing or invalid id_number.",
                   no_args_is_help=True)
 console = Console()
 err = Console(stderr=True)
-
-
-def _actor() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "cli"
-
-
-def _engine():  # noqa: ANN202
-    from safetynet.bootstrap import init_database
-    from safetynet.db import get_engine
-
-    engine = get_engine()
-    init_database(engine)
-    return engine
 
 
 @app.command("run")
@@ -45,11 +29,11 @@ def run(
     if not 0 < threshold_review <= threshold_auto <= 1:
         err.print("thresholds must satisfy 0 < review <= auto <= 1")
         raise typer.Exit(2)
-    engine = _engine()
+    engine = cli_engine()
     if retrain:
         service.train(engine)
     r = service.link_quarantine(engine, threshold_auto=threshold_auto, threshold_review=threshold_review,
-                                actor=_actor())
+                                actor=cli_actor())
     if as_json:
         typer.echo(json.dumps(r.as_dict(), ensure_ascii=False))
         return
@@ -64,7 +48,7 @@ def queue(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """The clerical review queue."""
-    page = service.list_candidates(_engine(), status=status, limit=limit, offset=offset)
+    page = service.list_candidates(cli_engine(), status=status, limit=limit, offset=offset)
     if as_json:
         typer.echo(json.dumps(page, ensure_ascii=False, default=str))
         return
@@ -80,7 +64,7 @@ def queue(
 
 def _decide(fn, candidate_id: int) -> None:  # noqa: ANN001
     try:
-        out = fn(_engine(), candidate_id, _actor())
+        out = fn(cli_engine(), candidate_id, cli_actor())
     except service.CandidateError as e:
         err.print(str(e))
         raise typer.Exit(1) from None
@@ -105,4 +89,4 @@ def score(truth: Path = typer.Option(..., "--truth", help="truth/ folder of a sy
     if not (truth / "bad_ids.parquet").is_file():
         err.print(f"no bad_ids.parquet in {truth}")
         raise typer.Exit(2)
-    typer.echo(json.dumps(service.score(_engine(), truth), ensure_ascii=False))
+    typer.echo(json.dumps(service.score(cli_engine(), truth), ensure_ascii=False))

@@ -35,6 +35,14 @@ def get_region(engine: Engine, *, code: str) -> Region:
     return region
 
 
+def names(engine: Engine, codes: list[str]) -> dict[str, str]:
+    """Region name per code ("" for a code not in the store)."""
+    full = {c: c if len(c) in (12, 14) else model.full_code(c) for c in codes}
+    with engine.connect() as conn:
+        found = {r.code: r.name for r in (store.get(conn, f) for f in set(full.values())) if r is not None}
+    return {c: found.get(f, "") for c, f in full.items()}
+
+
 def subtree(engine: Engine, *, code: str, level: Level | None = None) -> list[Region]:
     """The region and everything under it (optionally only one level)."""
     region = get_region(engine, code=code)

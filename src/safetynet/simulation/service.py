@@ -19,14 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
 from sqlalchemy import Engine
 
 from safetynet.analytics.adapter import to_assess_inputs
 from safetynet.analytics.facts import month_window
-from safetynet.analytics.service import household_facts
-from safetynet.errors import NotFoundError
+from safetynet.analytics.service import household_facts, within_region
 from safetynet.regions import service as regions_service
 from safetynet.rules.service import assess_many
 from safetynet.simulation.model import DibaoChange, check_month, check_region, parse_change
@@ -101,26 +98,6 @@ def _fen(values: np.ndarray) -> np.ndarray:
     return np.rint(np.asarray(values, dtype=np.float64) * 100).astype(np.int64)
 
 
-def _restrict(households: pa.Table, persons: pa.Table, region: str | None) -> tuple[pa.Table, pa.Table]:
-    if not region:
-        return households, persons
-    keep = pc.starts_with(households.column("region_code"), region)
-    households = households.filter(keep)
-    persons = persons.filter(pc.is_in(persons.column("household_id"),
-                                      value_set=households.column("household_id")))
-    return households, persons
-
-
-def _county_names(engine: Engine, codes: list[str]) -> dict[str, str]:
-    names = {}
-    for code in codes:
-        try:
-            names[code] = regions_service.get_region(engine, code=code).name
-        except NotFoundError:
-            names[code] = ""
-    return names
-
-
 def _summary(code: str, name: str, base_t: np.ndarray, ref_t: np.ndarray, base_b: np.ndarray,
              ref_b: np.ndarray) -> Summary:
     s = Summary(code=code, name=name, households=int(len(base_t)))
@@ -146,7 +123,7 @@ def simulate(engine: Engine, *, month: str, dibao_change: str | DibaoChange, reg
     region = check_region(region)
     _, as_of, _, _ = month_window(month)
     households, persons = household_facts(engine, month=month, lake_dir=Path(lake_dir))
-    households, persons = _restrict(households, persons, region)
+    households, persons = within_region(households, persons, region)
     region_codes = np.asarray(households.column("region_code").to_pylist(), dtype=object).astype(str)
     registrations = np.asarray(households.column("registration").to_pylist(), dtype=object).astype(str)
     counties_all = np.array([c[:6] for c in region_codes], dtype=str) if len(region_codes) else \
@@ -169,7 +146,7 @@ def simulate(engine: Engine, *, month: str, dibao_change: str | DibaoChange, reg
     keep = households.column("members").to_numpy(zero_copy_only=False) > 0
     counties = counties_all[keep]
     codes = sorted(set(counties.tolist()))
-    names = _county_names(engine, codes)
+    names = regions_service.names(engine, codes)
     rows = []
     for code in codes:
         m = counties == code

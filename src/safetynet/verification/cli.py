@@ -7,13 +7,13 @@ verification is refused because no authorisation valid today covers what was ask
 from __future__ import annotations
 
 import datetime as dt
-import getpass
 import json
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from safetynet.cli.output import cli_actor, cli_engine
 from safetynet.errors import NotFoundError
 from safetynet.verification import model, service
 
@@ -21,22 +21,6 @@ app = typer.Typer(help="家庭经济状况核对 Family economic-condition verif
                   no_args_is_help=True)
 console = Console()
 err = Console(stderr=True)
-
-
-def _actor() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "cli"
-
-
-def _engine():  # noqa: ANN202
-    from safetynet.bootstrap import init_database
-    from safetynet.db import get_engine
-
-    engine = get_engine()
-    init_database(engine)
-    return engine
 
 
 def _date(value: str | None, option: str) -> dt.date | None:
@@ -64,8 +48,8 @@ def authorise(
     """Record a family's signed authorisation (授权书) for the verification of its economic condition."""
     signed_on, until = _date(signed, "--signed"), _date(valid_until, "--valid-until")
     try:
-        a = service.authorise(_engine(), household_no=household_no, signed_on=signed_on, scope=scope,
-                              signer_name=signer, document_ref=document, valid_until=until, actor=_actor())
+        a = service.authorise(cli_engine(), household_no=household_no, signed_on=signed_on, scope=scope,
+                              signer_name=signer, document_ref=document, valid_until=until, actor=cli_actor())
     except model.VerificationInputError as e:
         err.print(f"invalid --{e.field.replace('_', '-')}: {e}")
         raise typer.Exit(2) from None
@@ -87,7 +71,7 @@ def authorisations(household_no: str = typer.Argument(..., help="户号"),
     """A household's authorisations on record (签署人 masked)."""
     try:
         views = [service.authorisation_view(a)
-                 for a in service.list_authorisations(_engine(), household_no=household_no)]
+                 for a in service.list_authorisations(cli_engine(), household_no=household_no)]
     except NotFoundError as e:
         err.print(str(e))
         raise typer.Exit(1) from None
@@ -108,8 +92,8 @@ def revoke(household_no: str = typer.Argument(..., help="户号"),
            authorisation_id: int = typer.Argument(..., help="授权编号")) -> None:
     """Revoke an authorisation: from now on it allows no verification."""
     try:
-        a = service.revoke(_engine(), household_no=household_no, authorisation_id=authorisation_id,
-                           actor=_actor())
+        a = service.revoke(cli_engine(), household_no=household_no, authorisation_id=authorisation_id,
+                           actor=cli_actor())
     except NotFoundError as e:
         err.print(str(e))
         raise typer.Exit(1) from None
@@ -132,12 +116,12 @@ def report(
     authorisation on record."""
     from safetynet.config import get_settings
 
-    engine = _engine()
+    engine = cli_engine()
     if assess and scope is not None:
         scope = ",".join(dict.fromkeys([*model.MIN_SCOPE, *scope.split(",")]))
     try:
         r = service.report(engine, household_no=household_no, month=month, scope=scope,
-                           lake_dir=get_settings().data_dir / "lake", actor=_actor())
+                           lake_dir=get_settings().data_dir / "lake", actor=cli_actor())
     except model.NotAuthorisedError as e:
         err.print(f"[red]拒绝核对 Refused.[/red] {e.message_zh}\n{e.message_en}")
         raise typer.Exit(2) from None
