@@ -32,7 +32,6 @@ def test_api_assess_uses_county_standard_from_store(engine, tmp_path):
     # provincial default urban standard 1,010 > 900: dibao without a county standard
     assert client.post("/api/v1/assess", json=_household()).json()["household_tier"] == "dibao"
     _store_standards(engine, tmp_path, "880")  # the county's own standard is lower
-    client = ClientFactory(engine)("township_caseworker", "370402001000")  # a new app re-reads standards
     result = client.post("/api/v1/assess", json=_household()).json()
     assert result["household_tier"] != "dibao"
     # an explicit local_policy value still wins over the store

@@ -9,8 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from fastapi import FastAPI
-from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 from typer.testing import CliRunner
 
@@ -231,14 +229,9 @@ def test_synthetic_province_matches_simulation_baseline(engine: Engine, tmp_path
                                      if c["code"].startswith(city))
 
 
-def test_api(engine: Engine, tmp_path: Path) -> None:
-    from safetynet.assessment.api import router
-
-    lake = _register(engine, tmp_path)
-    app = FastAPI()
-    app.state.engine, app.state.lake_dir = engine, lake
-    app.include_router(router, prefix="/api/v1")
-    client = TestClient(app)
+def test_api(engine: Engine, tmp_path: Path, client_as) -> None:  # noqa: ANN001
+    client_as.app.state.lake_dir = _register(engine, tmp_path)
+    client = client_as("province_admin", "37")
     made = client.post("/api/v1/assessment-runs", json={"month": MONTH, "region": "370402"})
     assert made.status_code == 201, made.text
     body = made.json()
@@ -249,6 +242,7 @@ def test_api(engine: Engine, tmp_path: Path) -> None:
     assert listing["items"][0]["id"] != body["id"]  # newest first
     one = client.get(f"/api/v1/assessment-runs/{body['id']}").json()
     assert one["region"] == "370402" and one["summary"]["counties"][0]["code"] == "370402"
+    changed = client.get(f"/api/v1/assessment-runs/{body['id']}/changes").json()["total"]
     changes = client.get(f"/api/v1/assessment-runs/{body['id']}/changes", params={"change": "new"}).json()
     assert changes["total"] == 1 and changes["items"][0]["household_no"] == "HH******0003"
     assert changes["items"][0]["tier"] == "dibao_edge"
@@ -261,6 +255,20 @@ def test_api(engine: Engine, tmp_path: Path) -> None:
     assert bad.status_code == 422 and bad.json()["field"] == "page_size"
     assert client.get("/api/v1/assessment-runs/999").status_code == 404
     assert client.get("/api/v1/assessment-runs/999/changes").status_code == 404
+    assert made.json()["actor"] == client.username
+
+    # region scope: the run's own county sees everything; another county sees no totals and
+    # none of the run's households, and cannot start a run outside its region
+    own = client_as("county_admin", "370402")
+    assert own.get(f"/api/v1/assessment-runs/{body['id']}").json()["summary"]["total"]["households"] == 5
+    assert own.get(f"/api/v1/assessment-runs/{body['id']}/changes").json()["total"] == changed
+    other = client_as("county_admin", "370102")
+    seen = other.get(f"/api/v1/assessment-runs/{body['id']}").json()
+    assert "total" not in seen["summary"] and seen["summary"]["counties"] == []
+    assert other.get(f"/api/v1/assessment-runs/{body['id']}/changes").json()["total"] == 0
+    assert other.post("/api/v1/assessment-runs", json={"month": MONTH, "region": "3704"}).status_code == 404
+    mine = other.post("/api/v1/assessment-runs", json={"month": MONTH})
+    assert mine.status_code == 201 and mine.json()["region"] == "370102" and mine.json()["households"] == 0
 
 
 def test_cli(settings_env: Path, engine: Engine, tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001

@@ -9,8 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from fastapi import FastAPI
-from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
@@ -86,7 +84,8 @@ def _known_movers(engine: Engine, lake: Path, raise_pct: int) -> tuple[set[int],
     return below_new, between
 
 
-def test_raise_moves_exactly_the_known_households(engine: Engine, loaded: Path, tmp_path: Path) -> None:
+def test_raise_moves_exactly_the_known_households(engine: Engine, loaded: Path, tmp_path: Path,
+                                                  client_as) -> None:  # noqa: ANN001
     below_new, between = _known_movers(engine, loaded, 10)
     r = service.simulate(engine, month=MONTH, dibao_change="+10%", region=None, lake_dir=loaded)
     assert len(between) >= 5, between  # the synthetic province has households near the line
@@ -141,13 +140,13 @@ def test_raise_moves_exactly_the_known_households(engine: Engine, loaded: Path, 
     totals = {row[0]: row[1] for row in book.get_sheet_by_name("总表").to_python()[1:]}
     assert round(float(totals["月支出变化（元）"]) * 100) == r.total.monthly_change_fen
 
-    # API round trip
-    from safetynet.simulation.api import router
-
-    app = FastAPI()
-    app.state.engine, app.state.lake_dir = engine, loaded
-    app.include_router(router, prefix="/api/v1")
-    client = TestClient(app)
+    # API round trip, as a province administrator (the whole province); a county
+    # administrator cannot simulate outside their county
+    client_as.app.state.lake_dir = loaded
+    client = client_as("province_admin", "37")
+    other = client_as("county_admin", "370102")
+    assert other.post("/api/v1/simulate", json={"month": MONTH, "dibao_standard": "+10%",
+                                                "region": "3704"}).status_code == 404
     got = client.post("/api/v1/simulate", json={"month": MONTH, "dibao_standard": "+10%"})
     assert got.status_code == 200, got.text
     body = got.json()

@@ -1,16 +1,18 @@
 """Batch assessment runs (mounted under /api/v1): start a run, list runs, read one, page its
 tier changes with masked household numbers. Invalid input answers 422
-`{"code": "invalid", "message": …, "field": …}` like the rules API. No auth here yet: the
-lead wires permissions."""
+`{"code": "invalid", "message": …, "field": …}` like the rules API. The capability is checked
+where the router is included (api/app.py); here every answer is limited to the signed-in
+user's region: a run starts inside it, and results and county figures outside it are left out."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from safetynet.assessment import model, service
+from safetynet.auth.deps import CurrentUser, current_user, ensure_in_scope
 from safetynet.errors import NotFoundError
 
 router = APIRouter(prefix="/assessment-runs", tags=["assessment 批量认定"])
@@ -18,8 +20,8 @@ router = APIRouter(prefix="/assessment-runs", tags=["assessment 批量认定"])
 
 class RunBody(BaseModel):
     month: str = Field(..., examples=["2025-07"])
-    region: str | None = Field(None, examples=["3704"], description="only households under this code")
-    actor: str = Field("api", description="who starts the run (until sign-in provides it)")
+    region: str | None = Field(None, examples=["3704"],
+                               description="only households under this code (default: the user's region)")
 
 
 def _invalid(e: model.AssessmentInputError) -> JSONResponse:
@@ -39,19 +41,21 @@ def _engine(request: Request):  # noqa: ANN202
 
 
 @router.post("", summary="Assess every household for a month and save a dated run 批量认定")
-async def start_run(body: RunBody, request: Request) -> JSONResponse:
+async def start_run(body: RunBody, request: Request,
+                    user: CurrentUser = Depends(current_user)) -> JSONResponse:
     """Runs synchronously (a 3M-household register takes minutes; see the benchmark) and
     answers the run summary: totals and by county, tiers and change kinds, money in fen."""
     from safetynet.config import get_settings
 
     try:
         model.check_month(body.month)
-        region = model.check_region(body.region)
+        region = model.check_region(body.region or user.scope_prefix or None)
     except model.AssessmentInputError as e:
         return _invalid(e)
+    ensure_in_scope(user, region or "")  # a run outside the user's region answers 404
     lake_dir = getattr(request.app.state, "lake_dir", None) or get_settings().data_dir / "lake"
     result = await run_in_threadpool(service.run_assessment, _engine(request), month=body.month,
-                                     region=region, actor=body.actor or "api", lake_dir=lake_dir)
+                                     region=region, actor=user.username, lake_dir=lake_dir)
     return JSONResponse(result, status_code=201)
 
 
@@ -64,19 +68,22 @@ def list_runs(request: Request, month: str | None = None, page: int = 1, page_si
 
 
 @router.get("/{run_id}", summary="One run: summary by county, provenance, timings")
-def get_run(run_id: int, request: Request) -> JSONResponse:
+def get_run(run_id: int, request: Request, user: CurrentUser = Depends(current_user)) -> JSONResponse:
     try:
-        return JSONResponse(service.get_run(_engine(request), run_id=run_id))
+        return JSONResponse(service.scoped_run(service.get_run(_engine(request), run_id=run_id),
+                                               user.scope_prefix))
     except NotFoundError as e:
         return _not_found(e)
 
 
 @router.get("/{run_id}/changes", summary="Households of a run by tier change (numbers masked) 变化户")
 def changes(run_id: int, request: Request, change: str | None = None, county: str | None = None,
-            include_unchanged: bool = False, page: int = 1, page_size: int = 50) -> JSONResponse:
+            include_unchanged: bool = False, page: int = 1, page_size: int = 50,
+            user: CurrentUser = Depends(current_user)) -> JSONResponse:
     try:
         out = service.list_changes(_engine(request), run_id=run_id, change=change, county=county,
-                                   include_unchanged=include_unchanged, page=page, page_size=page_size)
+                                   include_unchanged=include_unchanged, page=page, page_size=page_size,
+                                   scope=user.scope_prefix)
     except model.AssessmentInputError as e:
         return _invalid(e)
     except NotFoundError as e:

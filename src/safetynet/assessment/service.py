@@ -137,14 +137,16 @@ def run_assessment(engine: Engine, *, month: str, region: str | None = None, act
     step("write")
     household_nos = _strings(households, "household_no")[keep]
     dibao_fen = standards.dibao_fen[keep]
-    columns = (ids, household_nos, counties, tier, benefit, income, dibao_fen, registered, changes)
+    columns = (ids, household_nos, counties, region_codes[keep], tier, benefit, income, dibao_fen,
+               registered, changes)
 
     def result_rows(run_id: int, part: slice) -> list[dict]:
         return [{"run_id": run_id, "household_id": int(i), "household_no": str(no), "county_code": str(c),
-                 "tier": str(tr), "benefit_fen": int(b), "per_capita_income_fen": int(pci),
-                 "dibao_standard_fen": int(d), "registered_tier": reg, "change": str(ch)}
-                for i, no, c, tr, b, pci, d, reg, ch in zip(*(col[part].tolist() for col in columns),
-                                                            strict=True)]
+                 "region_code": str(rc), "tier": str(tr), "benefit_fen": int(b),
+                 "per_capita_income_fen": int(pci), "dibao_standard_fen": int(d), "registered_tier": reg,
+                 "change": str(ch)}
+                for i, no, c, rc, tr, b, pci, d, reg, ch in zip(*(col[part].tolist() for col in columns),
+                                                                strict=True)]
 
     decided = np.flatnonzero(p_ep | p_single)
     person_ids = persons.column("person_id").to_numpy(zero_copy_only=False)
@@ -216,6 +218,19 @@ def list_runs(engine: Engine, *, month: str | None = None, page: int = 1, page_s
             "page_size": page_size}
 
 
+def scoped_run(run: dict, scope: str) -> dict:
+    """What a reader bound to region `scope` may see of a run: the whole summary when the run
+    lies inside their region; otherwise only the counties that overlap it, without the run's
+    totals (figures of other regions)."""
+    if (run.get("region") or "").startswith(scope):
+        return run
+    summary = dict(run["summary"])
+    summary["counties"] = [c for c in summary.get("counties", [])
+                           if c["code"].startswith(scope) or scope.startswith(c["code"])]
+    summary.pop("total", None)
+    return run | {"summary": summary, "scoped_to": scope}
+
+
 def get_run(engine: Engine, *, run_id: int) -> dict:
     """One run with its summary (totals and by county), provenance and timings."""
     r = store.assessment_runs
@@ -227,10 +242,12 @@ def get_run(engine: Engine, *, run_id: int) -> dict:
 
 
 def list_changes(engine: Engine, *, run_id: int, change: str | None = None, county: str | None = None,
-                 include_unchanged: bool = False, page: int = 1, page_size: int = 50) -> dict:
+                 include_unchanged: bool = False, page: int = 1, page_size: int = 50,
+                 scope: str | None = None) -> dict:
     """The households of a run with their tier change, household numbers masked:
     {items, total, page, page_size}. Without `change`, only households that changed (unless
-    `include_unchanged`)."""
+    `include_unchanged`). `scope`: only households whose region code starts with it (the
+    reader's region)."""
     check_page(page, page_size)
     change = model.check_change(change)
     if county is not None and not (county.isdigit() and len(county) == 6):
@@ -245,6 +262,8 @@ def list_changes(engine: Engine, *, run_id: int, change: str | None = None, coun
         where.append(a.c.change != model.Change.unchanged.value)
     if county:
         where.append(a.c.county_code == county)
+    if scope:
+        where.append(a.c.region_code.startswith(scope))
     with engine.connect() as conn:
         total = conn.execute(select(func.count()).select_from(a).where(*where)).scalar_one()
         rows = conn.execute(select(a).where(*where).order_by(a.c.household_id)

@@ -47,6 +47,7 @@ assessment_results = Table(
     Column("household_id", Integer, ForeignKey("households.id"), primary_key=True),
     Column("household_no", String(64), nullable=False),  # as registered at the run
     Column("county_code", String(6), nullable=False),
+    Column("region_code", String(14), nullable=False),  # the household's village: readers' scope
     Column("tier", String(24), nullable=False),  # assessed household tier ("none": no tier)
     Column("benefit_fen", BigInteger, nullable=False),  # monthly total benefit
     Column("per_capita_income_fen", BigInteger, nullable=False),

@@ -4,11 +4,12 @@ region?} → the simulation result as JSON (money in fen). Invalid input answers
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from safetynet.auth.deps import CurrentUser, current_user, ensure_in_scope
 from safetynet.simulation.model import SimulationInputError, check_month, check_region, parse_change
 
 router = APIRouter(tags=["simulation 政策模拟"])
@@ -35,9 +36,11 @@ def _engine(request: Request):  # noqa: ANN202
 
 
 @router.post("/simulate", summary="Policy simulation: a changed dibao standard over the registry 政策模拟")
-async def simulate(body: SimulateBody, request: Request) -> JSONResponse:
+async def simulate(body: SimulateBody, request: Request,
+                   user: CurrentUser = Depends(current_user)) -> JSONResponse:
     """Baseline vs reform for the month: households newly in / out of each tier and the
-    monthly and annual cost change (fen), by county and in total."""
+    monthly and annual cost change (fen), by county and in total — over the user's region
+    (or a region inside it)."""
     from safetynet.config import get_settings
     from safetynet.simulation import service
 
@@ -48,8 +51,10 @@ async def simulate(body: SimulateBody, request: Request) -> JSONResponse:
             check()
         except SimulationInputError as e:
             return _invalid(str(e), field)
+    region = body.region or user.scope_prefix
+    ensure_in_scope(user, region)  # outside the user's region answers 404
     lake_dir = getattr(request.app.state, "lake_dir", None) or get_settings().data_dir / "lake"
     result = await run_in_threadpool(service.simulate, _engine(request), month=body.month,
-                                     dibao_change=body.dibao_standard, region=body.region, lake_dir=lake_dir,
+                                     dibao_change=body.dibao_standard, region=region, lake_dir=lake_dir,
                                      keep_linked=body.keep_linked)
     return JSONResponse(result.as_dict())

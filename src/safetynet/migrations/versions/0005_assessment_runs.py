@@ -46,6 +46,7 @@ def upgrade() -> None:
     sa.Column('household_id', sa.Integer(), nullable=False),
     sa.Column('household_no', sa.String(length=64), nullable=False),
     sa.Column('county_code', sa.String(length=6), nullable=False),
+    sa.Column('region_code', sa.String(length=14), nullable=False),
     sa.Column('tier', sa.String(length=24), nullable=False),
     sa.Column('benefit_fen', sa.BigInteger(), nullable=False),
     sa.Column('per_capita_income_fen', sa.BigInteger(), nullable=False),
