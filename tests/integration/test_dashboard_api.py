@@ -178,6 +178,12 @@ def test_feed_load_ledger(engine, client_as):
         assert r.status_code == 400 and r.json()["field"] == field
     grid = client_as("grid_worker", "370402001001")
     assert grid.get("/api/v1/feeds/loads").status_code == 403
+    # a department liaison sees the ledger of their own department's feeds only
+    medical = client_as("department_liaison", PROVINCE, department="medical_insurance")
+    assert [i["feed"] for i in medical.get("/api/v1/feeds/loads").json()["items"]] == ["medical"]
+    assert medical.get("/api/v1/feeds/loads", params={"feed": "social_insurance"}).json()["total"] == 0
+    hr = client_as("department_liaison", PROVINCE, department="hr_social_security")
+    assert hr.get("/api/v1/feeds/loads").json()["total"] == 2
 
 
 def test_standards_in_force_and_history(engine, client_as):

@@ -1,5 +1,6 @@
 """The feed load ledger for data officers: every delivered file, when, by whom, with what
-outcome (shared/spec/feeds.md). Read-only; loading stays on the command line for now."""
+outcome (shared/spec/feeds.md). A department liaison sees only their department's feeds.
+Read-only; loading stays on the command line for now."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from sqlalchemy import and_, func, select
 
 from safetynet.auth import errors
 from safetynet.auth.deps import CurrentUser, require
-from safetynet.feeds.model import FEED_BY_NAME
+from safetynet.feeds.model import FEED_BY_NAME, FEEDS_BY_DEPARTMENT
 from safetynet.feeds.store import feed_loads
 
 router = APIRouter(prefix="/feeds", tags=["feeds 部门数据"])
@@ -60,6 +61,8 @@ def loads(request: Request,
                                  f"status must be one of {', '.join(STATUS_LABELS)}, got {status!r}",
                                  "状态应为 loaded（已入库）或 rejected（已拒收）")
         conds.append(feed_loads.c.status == status)
+    if user.role == "department_liaison":
+        conds.append(feed_loads.c.feed.in_(FEEDS_BY_DEPARTMENT.get(user.department or "", ())))
     where = and_(True, *conds)
     with request.app.state.engine.connect() as conn:
         total = conn.execute(select(func.count()).select_from(feed_loads).where(where)).scalar_one()

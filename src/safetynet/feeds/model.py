@@ -184,3 +184,16 @@ def parse_file_name(name: str) -> FeedFileName:
     if suffix not in SUPPORTED_SUFFIXES:
         raise FeedFileNameError(f"{name}: unsupported file type {suffix}; expected .csv, .xlsx or .parquet")
     return FeedFileName(feed, f"{ym[:4]}-{ym[4:]}", m["part"], suffix)
+
+
+#: The feeds each partner department delivers, by the department ids of user accounts
+#: (auth.model.DEPARTMENTS): a department liaison sees the ledger of these feeds only.
+FEEDS_BY_DEPARTMENT: dict[str, tuple[str, ...]] = {
+    "medical_insurance": ("medical",),
+    "education": ("education",),
+    "hr_social_security": ("social_insurance", "unemployment"),
+    "housing": ("housing_fund", "property"),
+    "emergency_management": ("disaster",),
+    "health": ("death",),
+    "disabled_persons": ("disability",),
+}
