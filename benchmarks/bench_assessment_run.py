@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from _databases import postgres_url, sqlite_url
-from _measure import peak_rss_gb
+from _measure import add_months, peak_rss_gb
 
 from safetynet.analytics import facts
 from safetynet.assessment import service
@@ -30,12 +30,6 @@ from safetynet.regions import service as regions_service
 from safetynet.registry import service as registry_service
 from safetynet.standards import service as standards_service
 from safetynet.synth.service import generate
-
-
-def _month(start: str, k: int) -> str:
-    y, m = (int(x) for x in start.split("-"))
-    m += k
-    return f"{y + (m - 1) // 12:04d}-{(m - 1) % 12 + 1:02d}"
 
 
 def main() -> None:
@@ -49,7 +43,7 @@ def main() -> None:
     args = ap.parse_args()
     work = args.dir or Path(tempfile.mkdtemp(prefix="bench_assessment_"))
     work.mkdir(parents=True, exist_ok=True)
-    month = _month("2025-01", args.months - 1)
+    month = add_months("2025-01", args.months - 1)
     _, end, _, _ = facts.month_window(month)
     try:
         t = time.perf_counter()

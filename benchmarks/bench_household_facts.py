@@ -15,6 +15,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _measure import add_months
+
 from safetynet.analytics import facts
 from safetynet.analytics.service import household_facts
 from safetynet.bootstrap import init_database
@@ -23,12 +25,6 @@ from safetynet.feeds import service as feeds_service
 from safetynet.regions import service as regions_service
 from safetynet.registry import service as registry_service
 from safetynet.synth.service import generate
-
-
-def _month(start: str, k: int) -> str:
-    y, m = (int(x) for x in start.split("-"))
-    m += k
-    return f"{y + (m - 1) // 12:04d}-{(m - 1) % 12 + 1:02d}"
 
 
 def main() -> None:
@@ -41,7 +37,7 @@ def main() -> None:
     args = ap.parse_args()
     work = args.dir or Path(tempfile.mkdtemp(prefix="bench_facts_"))
     work.mkdir(parents=True, exist_ok=True)
-    month = _month("2025-01", args.months - 1)
+    month = add_months("2025-01", args.months - 1)
     _, end, _, _ = facts.month_window(month)
     try:
         t = time.perf_counter()
