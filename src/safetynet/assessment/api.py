@@ -32,14 +32,6 @@ def _not_found(e: NotFoundError) -> JSONResponse:
     return JSONResponse(status_code=404, content={"code": "not_found", "message": str(e)})
 
 
-def _engine(request: Request):  # noqa: ANN202
-    engine = getattr(request.app.state, "engine", None)
-    if engine is not None:
-        return engine
-    from safetynet.db import get_engine
-    return get_engine()
-
-
 @router.post("", summary="Assess every household for a month and save a dated run 批量认定")
 async def start_run(body: RunBody, request: Request,
                     user: CurrentUser = Depends(current_user)) -> JSONResponse:
@@ -54,7 +46,7 @@ async def start_run(body: RunBody, request: Request,
         return _invalid(e)
     ensure_in_scope(user, region or "")  # a run outside the user's region answers 404
     lake_dir = getattr(request.app.state, "lake_dir", None) or get_settings().data_dir / "lake"
-    result = await run_in_threadpool(service.run_assessment, _engine(request), month=body.month,
+    result = await run_in_threadpool(service.run_assessment, request.app.state.engine, month=body.month,
                                      region=region, actor=user.username, lake_dir=lake_dir)
     return JSONResponse(result, status_code=201)
 
@@ -62,7 +54,8 @@ async def start_run(body: RunBody, request: Request,
 @router.get("", summary="Runs, newest first 批量认定记录")
 def list_runs(request: Request, month: str | None = None, page: int = 1, page_size: int = 20) -> JSONResponse:
     try:
-        return JSONResponse(service.list_runs(_engine(request), month=month, page=page, page_size=page_size))
+        return JSONResponse(service.list_runs(request.app.state.engine, month=month, page=page,
+                                              page_size=page_size))
     except model.AssessmentInputError as e:
         return _invalid(e)
 
@@ -70,7 +63,7 @@ def list_runs(request: Request, month: str | None = None, page: int = 1, page_si
 @router.get("/{run_id}", summary="One run: summary by county, provenance, timings")
 def get_run(run_id: int, request: Request, user: CurrentUser = Depends(current_user)) -> JSONResponse:
     try:
-        return JSONResponse(service.scoped_run(service.get_run(_engine(request), run_id=run_id),
+        return JSONResponse(service.scoped_run(service.get_run(request.app.state.engine, run_id=run_id),
                                                user.scope_prefix))
     except NotFoundError as e:
         return _not_found(e)
@@ -81,7 +74,7 @@ def changes(run_id: int, request: Request, change: str | None = None, county: st
             include_unchanged: bool = False, page: int = 1, page_size: int = 50,
             user: CurrentUser = Depends(current_user)) -> JSONResponse:
     try:
-        out = service.list_changes(_engine(request), run_id=run_id, change=change, county=county,
+        out = service.list_changes(request.app.state.engine, run_id=run_id, change=change, county=county,
                                    include_unchanged=include_unchanged, page=page, page_size=page_size,
                                    scope=user.scope_prefix)
     except model.AssessmentInputError as e:

@@ -27,14 +27,6 @@ def _invalid(message: str, field: str) -> JSONResponse:
     return JSONResponse(status_code=422, content={"code": "invalid", "message": message, "field": field})
 
 
-def _engine(request: Request):  # noqa: ANN202
-    engine = getattr(request.app.state, "engine", None)
-    if engine is not None:
-        return engine
-    from safetynet.db import get_engine
-    return get_engine()
-
-
 @router.post("/simulate", summary="Policy simulation: a changed dibao standard over the registry 政策模拟")
 async def simulate(body: SimulateBody, request: Request,
                    user: CurrentUser = Depends(current_user)) -> JSONResponse:
@@ -54,7 +46,7 @@ async def simulate(body: SimulateBody, request: Request,
     region = body.region or user.scope_prefix
     ensure_in_scope(user, region)  # outside the user's region answers 404
     lake_dir = getattr(request.app.state, "lake_dir", None) or get_settings().data_dir / "lake"
-    result = await run_in_threadpool(service.simulate, _engine(request), month=body.month,
+    result = await run_in_threadpool(service.simulate, request.app.state.engine, month=body.month,
                                      dibao_change=body.dibao_standard, region=region, lake_dir=lake_dir,
                                      keep_linked=body.keep_linked)
     return JSONResponse(result.as_dict())
