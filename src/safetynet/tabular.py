@@ -15,6 +15,7 @@ import csv
 import datetime as dt
 import hashlib
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -144,11 +145,13 @@ def _resolve_header(
     return mapping, tuple(extras)
 
 
-def _to_strings(table: pa.Table) -> pa.Table:
+def _to_strings(table: pa.Table | pa.RecordBatch) -> pa.Table:
     """Every column as a string, empty or whitespace-only cells as null."""
     out = []
     for col in table.columns:
-        if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
+        if pa.types.is_string(col.type):
+            s = col  # already a string: no cast (a copy per column on the hot path)
+        elif pa.types.is_large_string(col.type):
             s = col.cast(pa.string())
         elif pa.types.is_floating(col.type):
             # 100.0 → "100.0" would fail an integer field; trim a whole number's ".0"
@@ -157,7 +160,8 @@ def _to_strings(table: pa.Table) -> pa.Table:
         else:
             s = pc.cast(col, pa.string())
         s = pc.utf8_trim_whitespace(s)
-        out.append(pc.if_else(pc.equal(s, ""), pa.scalar(None, pa.string()), s))
+        empty = pc.equal(s, "")
+        out.append(pc.if_else(empty, pa.scalar(None, pa.string()), s) if pc.any(empty).as_py() else s)
     return pa.table(out, names=table.column_names)
 
 
@@ -167,35 +171,51 @@ def _rename(path: Path, table: pa.Table, columns: list[Column]) -> tuple[pa.Tabl
     return table.rename_columns(names), extras
 
 
-def _read_csv(path: Path, columns: list[Column]) -> tuple[pa.Table, str, tuple[str, ...]]:
+def _csv_header(path: Path, columns: list[Column]) -> tuple[str, list[str], dict[str, str], tuple[str, ...]]:
+    """Encoding, header and its mapping to canonical names (InputFileError when unusable)."""
     encoding = detect_encoding(path)
     with path.open("r", encoding=encoding, newline="") as f:
         header = next(csv.reader(io.StringIO(f.readline())), [])
     if not header or all(not h.strip() for h in header):
         raise InputFileError([RowError(path.name, 1, None, "file is empty or has no header row")])
     mapping, extras = _resolve_header(path, header, columns)
-    pa_encoding = "utf8" if encoding == "utf-8-sig" else encoding
+    return encoding, header, mapping, extras
+
+
+def _csv_options(encoding: str, header: list[str], block_size: int) -> dict:
+    # every column a string (a BOM-prefixed spelling too): nothing is inferred, so a later
+    # block of a streamed file cannot disagree with the first
+    types = {h: pa.string() for h in header} | {"\ufeff" + h: pa.string() for h in header}
+    return {
+        "read_options": pacsv.ReadOptions(encoding="utf8" if encoding == "utf-8-sig" else encoding,
+                                          block_size=block_size),
+        "parse_options": pacsv.ParseOptions(newlines_in_values=False),
+        "convert_options": pacsv.ConvertOptions(column_types=types, strings_can_be_null=False,
+                                                quoted_strings_can_be_null=False),
+    }
+
+
+def _csv_error(path: Path, encoding: str, header: list[str], e: Exception) -> InputFileError:
+    line = _ragged_line(path, encoding, len(header))
+    reason = (f"row has a different number of fields than the header ({len(header)})"
+              if line else f"not a readable CSV table: {e}")
+    return InputFileError([RowError(path.name, line, None, reason)])
+
+
+def _csv_names(names: list[str], mapping: dict[str, str]) -> list[str]:
+    if names and names[0].startswith("\ufeff"):
+        names = [names[0].lstrip("\ufeff"), *names[1:]]
+    return [mapping.get(n, mapping.get("\ufeff" + n, n)) for n in names]
+
+
+def _read_csv(path: Path, columns: list[Column]) -> tuple[pa.Table, str, tuple[str, ...]]:
+    encoding, header, mapping, extras = _csv_header(path, columns)
     try:
-        table = pacsv.read_csv(
-            path,
-            read_options=pacsv.ReadOptions(encoding=pa_encoding, block_size=1 << 24),
-            parse_options=pacsv.ParseOptions(newlines_in_values=False),
-            convert_options=pacsv.ConvertOptions(
-                column_types={h: pa.string() for h in header},
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
-        )
+        table = pacsv.read_csv(path, **_csv_options(encoding, header, 1 << 24))
     except pa.ArrowInvalid as e:
-        line = _ragged_line(path, encoding, len(header))
-        reason = (f"row has a different number of fields than the header ({len(header)})"
-                  if line else f"not a readable CSV table: {e}")
-        raise InputFileError([RowError(path.name, line, None, reason)]) from e
-    if table.column_names and table.column_names[0].startswith("\ufeff"):
-        table = table.rename_columns([table.column_names[0].lstrip("\ufeff"), *table.column_names[1:]])
+        raise _csv_error(path, encoding, header, e) from e
     table = _to_strings(table)
-    names = [mapping.get(n, mapping.get("\ufeff" + n, n)) for n in table.column_names]
-    return table.rename_columns(names), encoding, extras
+    return table.rename_columns(_csv_names(table.column_names, mapping)), encoding, extras
 
 
 def _ragged_line(path: Path, encoding: str, width: int) -> int | None:
@@ -278,6 +298,106 @@ def read_table(path: Path, columns: list[Column]) -> TableFile:
         if col.name not in table.column_names:
             table = table.append_column(col.name, pa.nulls(table.num_rows, pa.string()))
     return TableFile(path, table, encoding, extras)
+
+
+DEFAULT_BATCH_ROWS = 262_144
+
+
+@dataclass(frozen=True)
+class BatchedFile:
+    """A file opened for reading in batches (`open_batches`). Iterating yields tables of the
+    contract's columns as `read_table` gives them (canonical names, strings, optional
+    columns the file lacks as all-null), in file order: row i of the k-th batch is line
+    2 + i + (rows of the batches before it) of the file."""
+
+    path: Path
+    encoding: str | None  # CSV only
+    extra_columns: tuple[str, ...]
+    batches: Iterator[pa.Table]
+
+    def __iter__(self) -> Iterator[pa.Table]:
+        return self.batches
+
+
+def open_batches(path: Path, columns: list[Column], batch_rows: int = DEFAULT_BATCH_ROWS) -> BatchedFile:
+    """`read_table` in batches of about `batch_rows` rows, so that memory is bounded by a
+    batch rather than the file (Parquet: row batches; CSV: blocks of bytes sized from the
+    first lines; xlsx is read whole, then sliced). A file that cannot be opened raises
+    InputFileError here; a fault further in (a ragged CSV row, a corrupt Parquet page)
+    raises it from the iteration, so the caller must take every batch before acting."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputFileError([RowError(str(path), None, None, "file not found")])
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        encoding, header, mapping, extras = _csv_header(path, columns)
+        raw = _csv_stream(path, encoding, header, mapping, batch_rows)
+    elif suffix == ".parquet":
+        encoding = None
+        raw, extras = _parquet_stream(path, columns, batch_rows)
+    elif suffix == ".xlsx":
+        encoding = None
+        table, extras = _read_xlsx(path, columns)
+        raw = (table.slice(i, batch_rows) for i in range(0, max(table.num_rows, 1), batch_rows))
+    else:
+        return BatchedFile(path, None, (), iter([read_table(path, columns).table]))  # raises
+    return BatchedFile(path, encoding, extras, (_with_all_columns(t, columns) for t in raw))
+
+
+def _with_all_columns(table: pa.Table, columns: list[Column]) -> pa.Table:
+    for col in columns:
+        if col.name not in table.column_names:
+            table = table.append_column(col.name, pa.nulls(table.num_rows, pa.string()))
+    return table
+
+
+def _csv_block_size(path: Path, batch_rows: int) -> int:
+    """Bytes of about `batch_rows` lines, judged from the first MiB (the reader's unit is a
+    block of bytes, not a number of rows). At least 1 MiB: a row longer than a block cannot
+    be read, and no department's row is that long."""
+    with path.open("rb") as f:
+        sample = f.read(1 << 20)
+    per_line = len(sample) / max(sample.count(b"\n"), 1)
+    return int(min(max(per_line * batch_rows, 1 << 20), 1 << 30))
+
+
+def _csv_stream(path: Path, encoding: str, header: list[str], mapping: dict[str, str],
+                batch_rows: int) -> Iterator[pa.Table]:
+    try:
+        reader = pacsv.open_csv(path, **_csv_options(encoding, header, _csv_block_size(path, batch_rows)))
+    except pa.ArrowInvalid as e:
+        raise _csv_error(path, encoding, header, e) from e
+    names = _csv_names(reader.schema.names, mapping)
+    while True:
+        try:
+            batch = reader.read_next_batch()
+        except StopIteration:
+            return
+        except pa.ArrowInvalid as e:
+            raise _csv_error(path, encoding, header, e) from e
+        yield _to_strings(batch).rename_columns(names)
+
+
+def _parquet_stream(path: Path, columns: list[Column], batch_rows: int) -> tuple[Iterator[pa.Table],
+                                                                                tuple[str, ...]]:
+    def unreadable(e: Exception) -> InputFileError:
+        return InputFileError([RowError(path.name, None, None, f"not a readable Parquet file: {e}")])
+
+    try:
+        pf = pq.ParquetFile(path)
+    except (pa.ArrowInvalid, OSError) as e:
+        raise unreadable(e) from e
+    mapping, extras = _resolve_header(path, pf.schema_arrow.names, columns)
+    names = [mapping.get(n, n) for n in pf.schema_arrow.names]
+
+    def batches() -> Iterator[pa.Table]:
+        try:
+            for batch in pf.iter_batches(batch_size=batch_rows):
+                yield _to_strings(batch).rename_columns(names)
+        except (pa.ArrowInvalid, OSError) as e:
+            raise unreadable(e) from e
+
+    return batches(), extras
 
 
 def find_contract_file(directory: Path, stem: str) -> Path:

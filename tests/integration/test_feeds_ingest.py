@@ -264,3 +264,79 @@ def test_cli_exit_codes_and_table(settings_env: Path, tmp_path: Path) -> None:
     assert runner.invoke(_cli(), ["feeds", "ingest", str(tmp_path / "nope.csv")]).exit_code == 2
     misnamed = write_csv(tmp_path / "y" / "medicine_202510.csv", MED_EN, med_rows(1))
     assert runner.invoke(_cli(), ["feeds", "ingest", str(misnamed), "--json"]).exit_code == 2
+
+
+# --- files read in several batches (staging.Tuning.batch_rows) ----------------------------
+
+def _many_med_rows(n: int) -> list[list[str]]:
+    """n valid medical rows whose ids are not in record order (so the lake's sort shows)."""
+    return [[f"YB{i:06d}", make_id(f"19{50 + i % 40}-0{1 + i % 9}-1{i % 10}", i % 997), "王桂兰", "",
+             "370402001001", "2025-10-01", "inpatient", "12.5", "10", "2.5", "白内障"] for i in range(n)]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_file_read_in_batches_keeps_lines_duplicates_and_conflicts(engine: Engine, tmp_path: Path,
+                                                                  fmt: str) -> None:
+    n = 30_000  # ~3 MB of CSV: three blocks of 1 MiB at 10k rows a batch; Parquet: three batches
+    rows = _many_med_rows(n)
+    rows[25_000] = [*rows[10][:7], "12.5", *rows[10][8:]]  # identical repeat of line 12, later batch
+    rows[26_000] = [*rows[20][:7], "99", *rows[20][8:]]  # same record_id as line 22, other content
+    rows[27_000][5] = "2025-02-30"  # an impossible date in the last batch
+    writer = write_csv if fmt == "csv" else write_parquet
+    path = writer(tmp_path / "in" / f"medical_202510.{fmt}", MED_EN, rows)
+    tuning = service.staging.Tuning(batch_rows=10_000, row_group_rows=4_096)
+    [r] = service.ingest(engine, paths=[path], lake_dir=tmp_path / "lake", actor="test", tuning=tuning)
+    assert (r.status, r.rows, r.accepted, r.duplicate, r.quarantined) == ("loaded", n, n - 3, 1, 2)
+    assert [(e["line"], e["column"]) for e in r.errors] == [(26_002, "record_id"), (27_002, "settled_on")]
+    assert r.errors[0]["reason"].endswith("(line 22)") and "not a date" in r.errors[1]["reason"]
+    q = service.quarantined_rows(engine, load_id=r.load_id)
+    assert [(x["line"], x["row"]["record_id"], x["row"]["total_cost"]) for x in q] == [
+        (26_002, "YB000020", "99"), (27_002, "YB027000", "12.5")]
+    assert q[0]["reason"] == ("record_id: record_id repeats an earlier line of this file with "
+                              "different content")
+    # every accepted row's line still points at its own line of the file
+    [lake] = service.lake_files(engine, "medical")
+    t = pq.read_table(lake, columns=["record_id", "line", "id_number"])
+    by_line = dict(zip(t.column("line").to_pylist(), t.column("record_id").to_pylist(), strict=True))
+    assert len(by_line) == n - 3 and all(by_line[i + 2] == rows[i][0] for i in (0, 9_999, 10_000, 29_999))
+
+
+def test_lake_file_sorted_by_id_number_in_row_groups(engine: Engine, tmp_path: Path) -> None:
+    rows = _many_med_rows(5_000)
+    path = write_parquet(tmp_path / "in" / "medical_202510.parquet", MED_EN, rows)
+    tuning = service.staging.Tuning(batch_rows=1_000, row_group_rows=1_024)
+    [r] = service.ingest(engine, paths=[path], lake_dir=tmp_path / "lake", actor="test", tuning=tuning)
+    assert r.accepted == 5_000
+    [lake] = service.lake_files(engine, "medical")
+    meta = pq.ParquetFile(lake).metadata
+    assert [meta.row_group(i).num_rows for i in range(meta.num_row_groups)] == [1_024] * 4 + [904]
+    t = pq.read_table(lake, columns=["id_number", "record_id"])
+    keys = list(zip(t.column("id_number").to_pylist(), t.column("record_id").to_pylist(), strict=True))
+    assert keys == sorted(keys) and keys != sorted(keys, key=lambda k: k[1])
+    # the row groups' id ranges do not overlap: a lookup of one person reads one of them
+    ix = meta.schema.to_arrow_schema().get_field_index("id_number")
+    ranges = [(meta.row_group(i).column(ix).statistics.min, meta.row_group(i).column(ix).statistics.max)
+              for i in range(meta.num_row_groups)]
+    assert all(a[1] <= b[0] for a, b in zip(ranges, ranges[1:], strict=False))
+
+
+def test_ragged_row_in_a_later_batch_rejects_the_whole_file(engine: Engine, tmp_path: Path) -> None:
+    rows = _many_med_rows(30_000)
+    path = write_csv(tmp_path / "medical_202510.csv", MED_EN, rows)
+    with path.open("a", encoding="utf-8") as f:
+        f.write("YB999999,1,2\n")
+    tuning = service.staging.Tuning(batch_rows=10_000)
+    [r] = service.ingest(engine, paths=[path], lake_dir=tmp_path / "lake", actor="test", tuning=tuning)
+    assert r.status == "rejected" and r.errors[0]["line"] == 30_002
+    assert "number of fields" in r.errors[0]["reason"]
+    assert records(engine) == 0 and service.lake_files(engine, "medical") == []
+
+
+def test_staging_of_a_killed_load_is_removed_by_the_next(engine: Engine, tmp_path: Path) -> None:
+    staging_root = tmp_path / "lake" / ".staging"
+    left = staging_root / "4194305-killed"  # above Linux's largest pid: no such process
+    left.mkdir(parents=True)
+    (left / "staged.parquet").write_bytes(b"PAR1")
+    [r] = ingest(engine, tmp_path, write_csv(tmp_path / "medical_202510.csv", MED_EN, med_rows(2)))
+    assert r.status == "loaded"
+    assert list(staging_root.iterdir()) == []  # the stale one swept, this load's own removed

@@ -67,3 +67,26 @@ def test_money_same_as_cells() -> None:
     assert got.values.to_pylist() == want.values.to_pylist()
     assert got.invalid.tolist() == want.invalid.tolist()
     assert got.values.to_pylist()[:4] == [94100, 101050, 101050, 1]
+
+
+def test_money_same_as_cells_on_a_slice_without_commas() -> None:
+    # an array with an offset: the fen are read from the decimal buffer at the right place
+    arr = pa.array(["1", "2.5", "999999999999.99", "x", None, "0.07", "-1"], pa.string()).slice(1, 5)
+    want, got = cells.parse_money_fen(arr), fastparse.parse_money_fen(arr)
+    assert got.values.to_pylist() == want.values.to_pylist() == [250, 99999999999999, None, None, 7]
+    assert got.invalid.tolist() == want.invalid.tolist()
+
+
+@pytest.mark.parametrize("cells_in", [
+    ["2025-03", "2025-12", None],
+    ["2025-03", "2025-13"],
+    ["2025-00", "2025-01"],
+    ["202503", "2025-03"],
+    ["2025/03", "abcd-01", "2025-3-", ""],
+    [None, None],
+])
+def test_months_same_as_cells(cells_in: list) -> None:
+    arr = pa.array(cells_in, pa.string())
+    want, got = cells.parse_months(arr), fastparse.parse_months(arr)
+    assert got.values.to_pylist() == want.values.to_pylist()
+    assert got.invalid.tolist() == want.invalid.tolist()

@@ -83,3 +83,36 @@ def test_ragged_row_is_located(tmp_path):
         read_table(path, COLS)
     assert e.value.errors[0].line == 3
     assert "number of fields" in e.value.errors[0].reason
+
+
+@pytest.mark.parametrize(("suffix", "encoding"), [("csv", "utf-8-sig"), ("csv", "gbk"), ("parquet", None),
+                                                  ("xlsx", None)])
+def test_open_batches_gives_read_table_in_pieces(tmp_path, suffix, encoding):
+    from safetynet.tabular import open_batches
+
+    n = 3_000 if suffix == "xlsx" else 100_000  # CSV: ~2.5 MB, blocks of at least 1 MiB
+    rows = [[f"R{i}", "张三" if i % 7 else " 李四 ", "" if i % 5 else "370402001001"] for i in range(n)]
+    header = ["记录编号", "姓名", "region"]
+    if suffix == "csv":
+        path = write_csv(tmp_path / "x.csv", header, rows, encoding)
+    elif suffix == "parquet":
+        path = write_parquet(tmp_path / "x.parquet", header, rows)
+    else:
+        path = write_xlsx(tmp_path / "x.xlsx", header, rows)
+    whole = read_table(path, COLS)
+    opened = open_batches(path, COLS, batch_rows=1_000 if suffix == "xlsx" else 40_000)
+    batches = list(opened)
+    assert len(batches) >= 2 and sum(b.num_rows for b in batches) == n
+    assert pa.concat_tables(batches).equals(whole.table)
+    assert (opened.encoding, opened.extra_columns) == (whole.encoding, whole.extra_columns)
+
+
+def test_open_batches_raises_for_a_ragged_row_in_a_later_block(tmp_path):
+    from safetynet.tabular import open_batches
+
+    rows = [[f"R{i}", "张三", "370402001001"] for i in range(80_000)] + [["R9", "王五"]]  # ~2 MB
+    path = write_csv(tmp_path / "x.csv", ["record_id", "name", "region"], rows)
+    batches = open_batches(path, COLS, batch_rows=20_000)
+    with pytest.raises(InputFileError) as e:
+        list(batches)
+    assert e.value.errors[0].line == 80_002

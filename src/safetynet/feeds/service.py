@@ -6,6 +6,11 @@ and duplicates and corrections are found by one DuckDB join of the new file agai
 feed's committed lake files (no per-row rows in the database). The database keeps the
 ledger, the register of committed lake files (`feed_lake_files`) and the quarantine.
 
+The rows are read and validated in batches on a small thread pool and staged to disk before
+the load takes the feed's lock; classification and the lake file (sorted by id_number, so a
+one-person lookup skips row groups) are DuckDB queries over the staging file, so memory is
+bounded by a few batches and DuckDB's limit, not by the file (`staging`).
+
 Crash safety: the Parquet is written under a temporary name and renamed into place, then
 registered in `feed_lake_files` in the same transaction as the ledger row and the
 quarantine. Readers take only registered files (`lake_files`), so a file whose load crashed
@@ -31,11 +36,10 @@ from sqlalchemy.exc import IntegrityError
 
 from safetynet.db import lock_for_import
 from safetynet.errors import InputFileError, SafetynetError
-from safetynet.feeds import store, validate
+from safetynet.feeds import staging, store
 from safetynet.feeds.model import Feed, parse_file_name
-from safetynet.tabular import file_digest, read_table
+from safetynet.tabular import file_digest
 
-_DISTINCT = {"record_id", "id_number", "content_digest", "line"}
 MAX_REPORTED_ERRORS = 1000  # per file; every quarantined row is in the quarantine table
 Progress = Callable[[str, int, int], None]
 
@@ -88,18 +92,20 @@ class Linking:
 
 
 def ingest(engine: Engine, *, paths: Iterable[Path], lake_dir: Path, actor: str,
-           progress: Progress | None = None, linking: Linking | None = None) -> list[LoadReport]:
+           progress: Progress | None = None, linking: Linking | None = None,
+           tuning: staging.Tuning | None = None) -> list[LoadReport]:
     """Load each file (one transaction per file). A bad file name raises FeedFileNameError
     before anything is loaded. With `linking`, each loaded file's rows awaiting linkage are
     then linked (a second transaction: if it fails they stay quarantined awaiting linkage and
-    `safetynet linkage run` takes them up)."""
+    `safetynet linkage run` takes them up). `tuning`: batch size, workers, memory."""
+    tuning = tuning or staging.Tuning()
     files = expand_paths(paths)
     names = [parse_file_name(p.name) for p in files]  # all names checked up front
     reports = []
     for i, (path, name) in enumerate(zip(files, names, strict=True)):
         if progress:
             progress(path.name, i, len(files))
-        report = _ingest_one(engine, path, name.feed, name.month, Path(lake_dir), actor)
+        report = _ingest_one(engine, path, name.feed, name.month, Path(lake_dir), actor, tuning)
         if linking and report.status == "loaded" and report.quarantined:
             _link_load(engine, report, linking, Path(lake_dir), actor)
         reports.append(report)
@@ -154,37 +160,37 @@ class _AlreadyLoaded(Exception):  # noqa: N818 - a signal, not an error
         self.prior = prior
 
 
-def _ingest_one(engine: Engine, path: Path, feed: Feed, month: str, lake_dir: Path,
-                actor: str) -> LoadReport:
+def _ingest_one(engine: Engine, path: Path, feed: Feed, month: str, lake_dir: Path, actor: str,
+                tuning: staging.Tuning) -> LoadReport:
     digest = file_digest(path)
     with engine.connect() as conn:
         prior = store.loaded_by_digest(conn, digest)
     if prior:
         return _unchanged(path, month, prior)
-    try:
-        tf = read_table(path, feed.contract_columns())
-    except InputFileError as e:
-        return _reject(engine, path, digest, feed, month, actor, e)
-    checked = validate.check(feed, tf.table)
-    try:
-        with engine.begin() as conn:
-            # one loader per feed at a time (PostgreSQL: advisory lock; SQLite: the ledger
-            # insert below is the transaction's first statement and takes the write lock)
-            lock_for_import(conn, f"feeds:{feed.name}")
-            load_id = conn.execute(insert(store.feed_loads).returning(store.feed_loads.c.id),
-                                   _ledger_row(path, digest, feed, month, actor)).scalar_one()
-            prior = store.loaded_by_digest(conn, digest)
-            if prior:  # another process loaded it meanwhile: roll back the ledger row
-                raise _AlreadyLoaded(prior)
-            return _load(conn, load_id, path, digest, feed, month, lake_dir, tf.table, checked)
-    except _AlreadyLoaded as e:
-        return _unchanged(path, month, e.prior)
-    except IntegrityError:  # lost the race on loaded_digest
-        with engine.connect() as conn:
-            prior = store.loaded_by_digest(conn, digest)
-        if prior:
-            return _unchanged(path, month, prior)
-        raise
+    with staging.work_dir(lake_dir) as work:
+        try:
+            staged = staging.stage(path, feed, work, tuning)
+        except InputFileError as e:
+            return _reject(engine, path, digest, feed, month, actor, e)
+        try:
+            with engine.begin() as conn:
+                # one loader per feed at a time (PostgreSQL: advisory lock; SQLite: the ledger
+                # insert below is the transaction's first statement and takes the write lock)
+                lock_for_import(conn, f"feeds:{feed.name}")
+                load_id = conn.execute(insert(store.feed_loads).returning(store.feed_loads.c.id),
+                                       _ledger_row(path, digest, feed, month, actor)).scalar_one()
+                prior = store.loaded_by_digest(conn, digest)
+                if prior:  # another process loaded it meanwhile: roll back the ledger row
+                    raise _AlreadyLoaded(prior)
+                return _load(conn, load_id, path, digest, feed, month, lake_dir, staged, tuning)
+        except _AlreadyLoaded as e:
+            return _unchanged(path, month, e.prior)
+        except IntegrityError:  # lost the race on loaded_digest
+            with engine.connect() as conn:
+                prior = store.loaded_by_digest(conn, digest)
+            if prior:
+                return _unchanged(path, month, prior)
+            raise
 
 
 def _reject(engine: Engine, path: Path, digest: str, feed: Feed, month: str, actor: str,
@@ -233,9 +239,13 @@ def sweep_orphans(conn: Connection, feed: str, lake_dir: Path) -> list[Path]:
     return gone
 
 
+def _sql_literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
 def prior_versions_sql(files: list[Path]) -> str:
     """DuckDB SQL: each record_id's current version and its content digest, over lake files."""
-    listed = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
+    listed = ", ".join(_sql_literal(str(f)) for f in files)
     return (f"SELECT record_id, max(version) AS v, arg_max(content_digest, version) AS pd "
             f"FROM read_parquet([{listed}], union_by_name = true) GROUP BY record_id")
 
@@ -249,56 +259,67 @@ def _unresolved_quarantine(conn: Connection, feed: str) -> pa.Table:
                      "d": pa.array([r[1] for r in rows], pa.string())})
 
 
-def _classify(conn: Connection, feed: Feed, table: pa.Table, checked: validate.Checked,
-              lake_dir: Path) -> dict:
-    """Masks (numpy bool per row): duplicate, conflict (repeat in file with other content),
-    plus the version each row replaces (0: none). One DuckDB query joins the file's
-    (record_id, digest) against itself, the current versions in the feed's committed lake
-    files and the unresolved quarantine; it returns only the rows with something to say."""
-    n = table.num_rows
+@dataclass(frozen=True)
+class _Classes:
+    """What the record index says of the file's rows (bool masks per row), and, sparse, the
+    first line of each conflicting row's record_id and the version each changed row replaces."""
+    dup: np.ndarray  # repeats a record_id with identical content (in the file, the lake or quarantine)
+    conflict: np.ndarray  # repeats a record_id of an earlier line of the file with other content
+    first_line: dict[int, int]  # row → the line its record_id first appeared on (conflicts)
+    replaced: pa.Table  # line, old_version: rows that correct a record already in the lake
+
+
+def _classify(conn: Connection, con: duckdb.DuckDBPyConnection, feed: Feed, staged: staging.Staged,
+              lake_dir: Path) -> _Classes:
+    """One DuckDB query joins the file's (record_id, digest) — read back from the staging
+    file — against itself, the current versions in the feed's committed lake files and the
+    unresolved quarantine; it returns only the rows with something to say. The details are
+    worked out only for the record_ids repeated in the file, known to the lake or in the
+    quarantine (`touched`): usually few of the file's rows."""
+    n = staged.rows
     files = committed_files(conn, feed.name, lake_dir)
-    new = pa.table({"record_id": table.column("record_id").combine_chunks(), "d": checked.digests,
-                    "i": pa.array(np.arange(n, dtype=np.int64))})
-    prior = prior_versions_sql(files) if files else (
+    listed = ", ".join(_sql_literal(str(f)) for f in files)
+    # the lake's versions of this file's record_ids only (a semi join before the grouping)
+    prior = (f"SELECT record_id, max(version) AS v, arg_max(content_digest, version) AS pd "
+             f"FROM read_parquet([{listed}], union_by_name = true) SEMI JOIN ids USING (record_id) "
+             f"GROUP BY record_id") if files else (
         "SELECT NULL::VARCHAR AS record_id, NULL::INTEGER AS v, NULL::VARCHAR AS pd WHERE false")
-    con = duckdb.connect()
-    try:
-        con.execute("SET enable_progress_bar = false")
-        con.register("new_rows", new)
-        con.register("quarantined", _unresolved_quarantine(conn, feed.name))
-        hits = con.execute(f"""
-            WITH n AS (SELECT * FROM new_rows WHERE record_id IS NOT NULL),
-                 f AS (SELECT record_id, min(i) AS first, arg_min(d, i) AS fd FROM n GROUP BY record_id),
-                 p AS ({prior}),
-                 q AS (SELECT DISTINCT record_id, d FROM quarantined)
-            SELECT n.i, f.first, n.d = f.fd AS same_first, p.v AS old_version,
-                   coalesce(n.d = p.pd, false) AS same_prior, q.record_id IS NOT NULL AS in_q
-            FROM n JOIN f USING (record_id)
-            LEFT JOIN p ON p.record_id = n.record_id
-            LEFT JOIN q ON q.record_id = n.record_id AND q.d = n.d
-            WHERE f.first <> n.i OR p.record_id IS NOT NULL OR q.record_id IS NOT NULL
-        """).to_arrow_table()
-    finally:
-        con.close()
+    con.register("quarantined", _unresolved_quarantine(conn, feed.name))
+    hits = con.execute(f"""
+        WITH n AS (SELECT record_id, content_digest AS d, line - 2 AS i FROM {staged.sql_source}
+                   WHERE record_id IS NOT NULL),
+             ids AS (SELECT record_id, count(*) AS k FROM n GROUP BY record_id),
+             p AS ({prior}),
+             q AS (SELECT DISTINCT record_id, d FROM quarantined),
+             touched AS (SELECT * FROM n WHERE record_id IN (SELECT record_id FROM ids WHERE k > 1)
+                         OR record_id IN (SELECT record_id FROM p) OR record_id IN (SELECT record_id FROM q)),
+             f AS (SELECT record_id, min(i) AS first, arg_min(d, i) AS fd FROM touched GROUP BY record_id)
+        SELECT t.i, f.first, t.d = f.fd AS same_first, p.v AS old_version,
+               coalesce(t.d = p.pd, false) AS same_prior, q.record_id IS NOT NULL AS in_q
+        FROM touched t JOIN f USING (record_id)
+        LEFT JOIN p ON p.record_id = t.record_id
+        LEFT JOIN q ON q.record_id = t.record_id AND q.d = t.d
+        WHERE f.first <> t.i OR p.record_id IS NOT NULL OR q.record_id IS NOT NULL
+    """).to_arrow_table()
+    con.unregister("quarantined")
     i = hits.column("i").to_numpy()
     first = hits.column("first").to_numpy()
     same_first = hits.column("same_first").to_numpy(zero_copy_only=False)
     same_prior = hits.column("same_prior").to_numpy(zero_copy_only=False)
     in_q = hits.column("in_q").to_numpy(zero_copy_only=False)
     has_prior = pc.is_valid(hits.column("old_version")).to_numpy(zero_copy_only=False)
-    old_v = pc.fill_null(hits.column("old_version"), 0).to_numpy().astype(np.int64)
+    old_v = pc.fill_null(hits.column("old_version"), 0).to_numpy().astype(np.int32)
 
     repeat = np.zeros(n, dtype=bool)
     repeat[i] = first != i
     dup = np.zeros(n, dtype=bool)
     dup[i] = (repeat[i] & same_first) | same_prior | in_q
     conflict = repeat & ~dup
-    first_line = np.zeros(n, dtype=np.int64)
-    first_line[i] = first + 2
-    old_version = np.zeros(n, dtype=np.int64)
+    at = conflict[i]
     changed = has_prior & ~same_prior
-    old_version[i[changed]] = old_v[changed]
-    return {"dup": dup, "conflict": conflict, "first_line": first_line, "old_version": old_version}
+    replaced = pa.table({"line": pa.array((i[changed] + 2).astype(np.int32)),
+                         "old_version": pa.array(old_v[changed])})
+    return _Classes(dup, conflict, dict(zip(i[at].tolist(), (first[at] + 2).tolist(), strict=True)), replaced)
 
 
 def lake_table(typed: pa.Table, rows: np.ndarray | None, *, digests: pa.Array, version: np.ndarray,
@@ -321,8 +342,7 @@ def write_lake_file(out: pa.Table, target: Path) -> Path:
     (`register_lake_file`) and commits."""
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    # no dictionary for the columns with a distinct value per row: trying one costs time
-    pq.write_table(out, tmp, use_dictionary=[c for c in out.column_names if c not in _DISTINCT])
+    pq.write_table(out, tmp, use_dictionary=staging.lake_dictionary_columns(out.column_names))
     os.replace(tmp, target)
     return target
 
@@ -334,33 +354,32 @@ def register_lake_file(conn: Connection, *, load_id: int, feed: str, month: str,
 
 
 def _load(conn: Connection, load_id: int, path: Path, digest: str, feed: Feed, month: str, lake_dir: Path,
-          table: pa.Table, checked: validate.Checked) -> LoadReport:
-    n = table.num_rows
+          staged: staging.Staged, tuning: staging.Tuning) -> LoadReport:
+    n = staged.rows
     sweep_orphans(conn, feed.name, lake_dir)
-    c = _classify(conn, feed, table, checked, lake_dir)
-    checked.problems.append(validate.Problem(
-        "record_id", c["conflict"], "record_id repeats an earlier line of this file with different content"))
-    bad = checked.bad_mask(n) & ~c["dup"]
-    good = ~bad & ~c["dup"]
-    corrected = good & (c["old_version"] > 0)
-    lines = np.arange(n, dtype=np.int64) + 2
-
-    # --- the lake: accepted rows, typed, with their record index columns -------------------
-    lake_path = None
-    accepted_idx = np.flatnonzero(good)
-    if len(accepted_idx):
-        rows = None if len(accepted_idx) == n else accepted_idx
-        out = lake_table(checked.typed, rows, digests=checked.digests,
-                         version=c["old_version"][accepted_idx] + 1, load_id=load_id,
-                         lines=lines[accepted_idx])
-        target = lake_dir / feed.name / f"month={month}" / f"load-{digest[:16]}.parquet"
-        lake_path = write_lake_file(out, target)
-
+    con = staging.connect(staged, tuning)
     try:
-        _record(conn, feed, month, load_id, table, checked, bad, lake_path, len(accepted_idx))
-        errors = _errors(checked, table, bad, c)
-        counts = {"rows": n, "accepted": int(good.sum()), "linked": 0, "quarantined": int(bad.sum()),
-                  "duplicate": int(c["dup"].sum()), "corrected": int(corrected.sum())}
+        c = _classify(conn, con, feed, staged, lake_dir) if n else _Classes(
+            np.zeros(0, bool), np.zeros(0, bool), {}, pa.table({"line": pa.array([], pa.int32())}))
+        bad = (staged.invalid | c.conflict) & ~c.dup
+        good = ~bad & ~c.dup
+        accepted = int(good.sum())
+        corrected = int(good[c.replaced.column("line").to_numpy() - 2].sum()) if n else 0
+        # --- the lake: accepted rows, typed, with their record index columns ---------------
+        lake_path = None
+        if accepted:
+            target = lake_dir / feed.name / f"month={month}" / f"load-{digest[:16]}.parquet"
+            dropped = np.flatnonzero(c.dup | c.conflict) + 2
+            lake_path = staging.write_lake(con, staged, target, load_id=load_id, replaced=c.replaced,
+                                           dropped=dropped, tuning=tuning)
+    finally:
+        con.close()
+    try:
+        rows = _quarantine_rows(path, feed, staged, bad, c, tuning)
+        _record(conn, feed, month, load_id, rows, lake_path, accepted)
+        errors = _errors(rows)
+        counts = {"rows": n, "accepted": accepted, "linked": 0, "quarantined": int(bad.sum()),
+                  "duplicate": int(c.dup.sum()), "corrected": corrected}
         conn.execute(update(store.feed_loads).where(store.feed_loads.c.id == load_id).values(
             status="loaded", loaded_digest=digest, errors=errors[:MAX_REPORTED_ERRORS],
             lake_path=str(lake_path) if lake_path else None, finished_at=_now(), **counts))
@@ -373,34 +392,53 @@ def _load(conn: Connection, load_id: int, path: Path, digest: str, feed: Feed, m
                       load_id=load_id, **counts)
 
 
-def _record(conn: Connection, feed: Feed, month: str, load_id: int, table: pa.Table,
-            checked: validate.Checked, bad: np.ndarray, lake_path: Path | None, accepted: int) -> None:
+_CONFLICT = "record_id repeats an earlier line of this file with different content"
+
+
+@dataclass(frozen=True)
+class _Quarantined:
+    row: staging.BadRow
+    conflict_line: int | None  # the line where its record_id first appeared with other content
+
+    def reasons(self, *, with_line: bool) -> list[tuple[str, str]]:
+        """(column, reason) of each fault; the ledger's errors name the conflicting line."""
+        if self.conflict_line is None:
+            return self.row.reasons
+        why = f"{_CONFLICT} (line {self.conflict_line})" if with_line else _CONFLICT
+        return [*self.row.reasons, ("record_id", why)]
+
+
+def _quarantine_rows(path: Path, feed: Feed, staged: staging.Staged, bad: np.ndarray, c: _Classes,
+                     tuning: staging.Tuning) -> list[_Quarantined]:
+    """The quarantined rows in file order: those that failed validation (kept by the staging
+    pass) and the conflicting repeats (their cells are read again from the file: they are
+    rare, so the staging pass does not keep every row's cells)."""
+    by_index = {r.index: r for r in staged.invalid_rows}
+    bad_idx = np.flatnonzero(bad).tolist()
+    missing = [i for i in bad_idx if i not in by_index]
+    if missing:
+        by_index |= {r.index: r for r in staging.reread_rows(path, feed, staged, missing, tuning)}
+    return [_Quarantined(by_index[i], c.first_line.get(i) if c.conflict[i] else None) for i in bad_idx]
+
+
+def _record(conn: Connection, feed: Feed, month: str, load_id: int, rows: list[_Quarantined],
+            lake_path: Path | None, accepted: int) -> None:
     """The lake file's registration and the quarantine, inside the load's transaction."""
     if lake_path is not None:
         register_lake_file(conn, load_id=load_id, feed=feed.name, month=month, kind="load", path=lake_path,
                            rows=accepted)
-    bad_idx = np.flatnonzero(bad)
-    if len(bad_idx):
-        messages = validate.row_messages(checked, table, bad_idx)
-        raw = table.take(pa.array(bad_idx)).to_pylist()
-        digests = checked.digests.take(pa.array(bad_idx)).to_pylist()
+    if rows:
         conn.execute(insert(store.quarantine), [
-            {"load_id": load_id, "feed": feed.name, "record_id": r.get("record_id"),
-             "content_digest": d, "line": int(i) + 2,
-             "reason": "; ".join(f"{col}: {why}" for col, why in messages[int(i)]), "row": r}
-            for i, r, d in zip(bad_idx, raw, digests, strict=True)])
+            {"load_id": load_id, "feed": feed.name, "record_id": q.row.cells.get("record_id"),
+             "content_digest": q.row.digest, "line": q.row.index + 2,
+             "reason": "; ".join(f"{col}: {why}" for col, why in q.reasons(with_line=False)),
+             "row": q.row.cells}
+            for q in rows])
 
 
-def _errors(checked: validate.Checked, table: pa.Table, bad: np.ndarray, c: dict) -> list[dict]:
-    bad_idx = np.flatnonzero(bad)[:MAX_REPORTED_ERRORS]
-    messages = validate.row_messages(checked, table, bad_idx)
-    out = []
-    for i in bad_idx:
-        for col, why in messages[int(i)]:
-            if col == "record_id" and c["conflict"][i]:
-                why = f"{why} (line {int(c['first_line'][i])})"
-            out.append({"line": int(i) + 2, "column": col, "reason": why})
-    return out
+def _errors(rows: list[_Quarantined]) -> list[dict]:
+    return [{"line": q.row.index + 2, "column": col, "reason": why}
+            for q in rows[:MAX_REPORTED_ERRORS] for col, why in q.reasons(with_line=True)]
 
 
 def lake_files(engine: Engine, feed: str) -> list[Path]:

@@ -83,7 +83,7 @@ def _typed_column(col: FeedColumn, raw: pa.Array, problems: list[Problem]) -> pa
                                 lambda v: f"not a date: {v!r}; expected {cells.DATE_FORMS}"))
         return p.values
     if k is Kind.MONTH:
-        p = cells.parse_months(raw)
+        p = fastparse.parse_months(raw)
         problems.append(Problem(col.name, p.invalid,
                                 lambda v: f"not a month: {v!r}; expected YYYY-MM or YYYYMM"))
         return p.values
@@ -127,8 +127,19 @@ def _typed_column(col: FeedColumn, raw: pa.Array, problems: list[Problem]) -> pa
     return raw
 
 
-def check(feed: Feed, table: pa.Table) -> Checked:
-    """Type every contract column and collect the problems of each row."""
+def _digest_part(values: pa.Array, raw: pa.Array) -> pa.Array:
+    """A column's content for the digest: the canonical value where valid, else the raw text,
+    "\x00" when empty. A parsed value is null wherever the raw cell is, so equal null counts
+    mean it is null only there (the usual case): then no coalescing copy is needed."""
+    text = pc.cast(values, pa.string())
+    if values.null_count == raw.null_count:
+        return text if values.null_count == 0 else pc.fill_null(text, "\x00")
+    return pc.coalesce(text, raw, pa.scalar("\x00"))
+
+
+def check(feed: Feed, table: pa.Table, *, con: duckdb.DuckDBPyConnection | None = None) -> Checked:
+    """Type every contract column and collect the problems of each row. `con`: a DuckDB
+    connection for the digests (one per thread), else a fresh one."""
     n = table.num_rows
     problems: list[Problem] = []
     typed: dict[str, pa.Array] = {}
@@ -142,8 +153,7 @@ def check(feed: Feed, table: pa.Table) -> Checked:
         else:
             values = _typed_column(col, raw, problems)
         typed[lake_name(col)] = values
-        # content for the digest: the canonical value where valid, else the raw text
-        digest_parts.append(pc.coalesce(pc.cast(values, pa.string()), raw, pa.scalar("\x00")))
+        digest_parts.append(_digest_part(values, raw))
         if col.required and col.name != "id_number":
             problems.append(Problem(col.name, ~_present(raw), f"{col.name} ({col.label}) is required"))
 
@@ -162,21 +172,23 @@ def check(feed: Feed, table: pa.Table) -> Checked:
         if extra not in contract and extra not in typed:
             typed[extra] = table.column(extra).combine_chunks()
     joined = pc.binary_join_element_wise(*digest_parts, "\x1f") if n else pa.array([], pa.string())
-    return Checked(pa.table(typed), md5(joined), problems, linkage)
+    return Checked(pa.table(typed), md5(joined, con=con), problems, linkage)
 
 
-def md5(strings: pa.Array) -> pa.Array:
+def md5(strings: pa.Array, *, con: duckdb.DuckDBPyConnection | None = None) -> pa.Array:
     """md5 hex of each string, in DuckDB (vectorised; Arrow has no hash kernel)."""
     if len(strings) == 0:
         return pa.array([], pa.string())
-    con = duckdb.connect()
+    own = con is None
+    con = duckdb.connect() if own else con
     try:
         con.execute("SET preserve_insertion_order = true")  # the default: rows come back in order
         con.execute("SET enable_progress_bar = false")
-        con.register("t", pa.table({"s": strings}))
-        out = con.execute("SELECT md5(s) AS d FROM t").to_arrow_table()
+        # a relation, not a registered name: threads share the database with a cursor each
+        out = con.from_arrow(pa.table({"s": strings})).project("md5(s) AS d").to_arrow_table()
     finally:
-        con.close()
+        if own:
+            con.close()
     return out.column("d").combine_chunks()
 
 
