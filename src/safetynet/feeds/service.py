@@ -83,8 +83,10 @@ def expand_paths(paths: Iterable[Path]) -> list[Path]:
 @dataclass(frozen=True)
 class Linking:
     """Record linkage during ingest: rows quarantined for a missing or invalid id_number are
-    scored with the saved model right after their load commits (auto-linked at or above
-    `threshold_auto`, to the review queue between the thresholds, else left quarantined).
+    scored with the saved model right after their load commits: auto-linked when the best
+    candidate's row-level probability is at least `threshold_auto`, sent to the review queue
+    when its top candidates together reach `threshold_review`, else left quarantined
+    (linkage/service.py).
     Without a saved model at `model_path` nothing is linked (`safetynet linkage run` trains one)."""
     model_path: Path
     threshold_auto: float = 0.99

@@ -20,8 +20,11 @@ err = Console(stderr=True)
 
 @app.command("run")
 def run(
-    threshold_auto: float = typer.Option(0.99, help="Link at once at or above this match probability"),
-    threshold_review: float = typer.Option(0.5, help="Send to the review queue at or above this"),
+    threshold_auto: float = typer.Option(
+        0.99, help="Link at once when the best candidate is at least this likely the row's person"),
+    threshold_review: float = typer.Option(
+        0.5, help="Else send to the review queue when the row's person is at least this likely among "
+                  "its candidates"),
     retrain: bool = typer.Option(False, "--retrain", help="Retrain the model on the current register first"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:

@@ -1,16 +1,24 @@
 """The linkage model: Splink 5 on DuckDB, linking quarantined feed rows to registry persons.
 
-Records on both sides are reduced to the same columns (`prepare`): name, its pinyin, the
+Records on both sides are reduced to the same columns (`record`): name, its pinyin, the
 surname's pinyin, birth date and year, sex, the 12-digit region and its county prefix,
-and the id number as given (possibly mistyped). Blocking suits Chinese names: birth date;
-the unbroken head or tail of a mistyped id number; exact name within a county; surname
-pinyin with birth year.
+the id number as given (possibly mistyped) and a phone (the household's in the register,
+the caller's on a hotline row). Blocking suits Chinese names: birth date; the unbroken
+head or tail of a mistyped id number; exact name within a county; surname pinyin with
+village or birth year; phone. An exact name weighs by its frequency (term-frequency
+adjustment): 王秀英 agreeing says less than a rare name agreeing.
 
 Training (`train_model`) needs no labels: the registry is linked against a sample of its
 own persons damaged the way feeds damage them (id missing / one digit changed / two
-neighbours swapped, birth date dropped, a look-alike character in the given name); u comes
-from random sampling, m from expectation maximisation. The prior is one true match in the
-register per row, so λ = 1 / number of persons (`predict` resets it to the current size).
+neighbours swapped, birth date dropped, a look-alike character in the given name, a
+caller's phone); u comes from random sampling, m from expectation maximisation. The pair
+prior is λ = 1 / number of persons (`predict` resets it to the current size).
+
+Pair probabilities alone under-use what is known: a row with only name and village whose
+name is unique in its village scores ~0.98, because the pair model cannot see that no
+other person in the register agrees as well. `row_posteriors` turns the scored pairs of a
+row into the probability that each candidate is the row's person, given all the
+candidates and the chance that the person is not in the register at all (see there).
 """
 
 from __future__ import annotations
@@ -23,14 +31,24 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from pypinyin import lazy_pinyin
 from splink import Linker, SettingsCreator, block_on
 from splink.backends.duckdb import DuckDBAPI
 
 COLUMNS = ("unique_id", "name", "name_py", "surname_py", "birth_date", "birth_year", "sex",
-           "region", "county", "id_number", "id_head", "id_tail")
+           "region", "county", "id_number", "id_head", "id_tail", "phone")
 SCHEMA = pa.schema([(c, pa.string()) for c in COLUMNS])
 SEED = 20251
+# Pairs scoring below this pair probability are not returned by `predict`: their odds are
+# too small to move a row posterior (training measures the share of true matches lost here).
+SCORE_FLOOR = 1e-4
+# Our own entries in the saved model file (Splink's settings take no extra keys).
+META_KEY = "safetynet"
+# Before a model has measured it: the share of true matches that blocking or SCORE_FLOOR
+# leave out, a cautious stand-in for `unscored_share`.
+DEFAULT_UNSCORED_SHARE = 0.05
+UNSCORED_SAMPLE = 2000  # training copies scored to measure it (bounds the cost on a large register)
 
 
 def _levels(col: str, levels: list[tuple[str, str]], tf_adjusted: bool = False) -> dict:
@@ -51,8 +69,8 @@ def _levels(col: str, levels: list[tuple[str, str]], tf_adjusted: bool = False) 
 
 def comparisons() -> list[dict]:
     return [
-        _levels("name", [
-            ("exact", "name_l = name_r"),
+        _levels("name", tf_adjusted=True, levels=[
+            ("exact", "name_l = name_r"),  # term-frequency adjusted (see `_levels`)
             ("same pinyin", "name_py_l = name_py_r"),
             ("one character apart", "levenshtein(name_l, name_r) <= 1"),
         ]),
@@ -73,6 +91,8 @@ def comparisons() -> list[dict]:
             ("one typo or swap", "damerau_levenshtein(id_number_l, id_number_r) <= 1"),
             ("two edits", "damerau_levenshtein(id_number_l, id_number_r) <= 2"),
         ]),
+        # A household shares its phone: with the name it points at one person.
+        _levels("phone", [("exact", "phone_l = phone_r")]),
     ]
 
 
@@ -84,6 +104,7 @@ def blocking_rules() -> list:
         block_on("name_py", "county"),
         block_on("surname_py", "region"),
         block_on("surname_py", "birth_year"),
+        block_on("phone"),
     ]
 
 
@@ -131,6 +152,15 @@ def parse_date(raw: object) -> str | None:
     return None
 
 
+def clean_phone(raw: object) -> str | None:
+    """Digits only, without a leading +86 / 0086 country code; None when too short to tell."""
+    digits = "".join(ch for ch in str(raw) if ch.isdigit()) if raw is not None else ""
+    for prefix in ("0086", "86"):
+        if digits.startswith(prefix) and len(digits) - len(prefix) == 11:
+            digits = digits[len(prefix):]
+    return digits if len(digits) >= 7 else None
+
+
 def sex_from_id(id_number: str | None) -> str | None:
     if id_number and len(id_number) == 18 and id_number[16].isdigit():
         return "M" if int(id_number[16]) % 2 else "F"
@@ -138,7 +168,7 @@ def sex_from_id(id_number: str | None) -> str | None:
 
 
 def record(uid: str, name: object, birth_date: object, sex: str | None, region: object,
-           id_number: object) -> dict:
+           id_number: object, phone: object = None) -> dict:
     name = str(name).strip() if name else None
     bd = parse_date(birth_date)
     idn = clean_id(id_number)
@@ -153,6 +183,7 @@ def record(uid: str, name: object, birth_date: object, sex: str | None, region: 
         "id_number": idn,
         "id_head": idn[:10] if idn and len(idn) >= 10 else None,
         "id_tail": idn[-8:] if idn and len(idn) >= 16 else None,
+        "phone": clean_phone(phone),
     }
 
 
@@ -179,13 +210,24 @@ def _vary(name: str, homophones: dict[str, list[str]], rng: np.random.Generator)
     return name
 
 
-def damaged_copies(persons: pa.Table, n: int, seed: int = SEED) -> pa.Table:
-    """A sample of registry persons damaged as feeds damage them (training data only)."""
+def _caller_phone(phone: str | None, rng: np.random.Generator) -> str | None:
+    """A hotline-like phone for a training row: mostly none (most feeds carry no phone);
+    else the household's, or a mobile of the caller's own that the register does not know."""
+    if rng.random() >= 0.3:
+        return None
+    if phone and rng.random() < 0.85:
+        return phone
+    return "1" + "".join(str(d) for d in rng.integers(0, 10, 10))
+
+
+def damaged_copies(persons: pa.Table, n: int, seed: int = SEED) -> tuple[pa.Table, list[str]]:
+    """A sample of registry persons damaged as feeds damage them (training data only), and
+    the unique_id of the person each copy was made from."""
     rng = np.random.default_rng(seed)
     rows = persons.to_pylist()
     pick = rng.choice(len(rows), size=min(n, len(rows)), replace=False)
     homophones = _homophones(rows)
-    out = []
+    out, sources = [], []
     for k, i in enumerate(pick):
         p = dict(rows[int(i)])
         idn = p["id_number"] or ""
@@ -209,8 +251,9 @@ def damaged_copies(persons: pa.Table, n: int, seed: int = SEED) -> pa.Table:
         if region and rng.random() < 0.05:  # lives elsewhere in the county, or the row has none
             other = rows[int(rng.integers(0, len(rows)))]["region"]
             region = None if rng.random() < 0.5 else region[:6] + (other or region)[6:]
-        out.append(record(f"t{k}", name, bd, None, region, idn))
-    return to_table(out)
+        out.append(record(f"t{k}", name, bd, None, region, idn, _caller_phone(p.get("phone"), rng)))
+        sources.append(p["unique_id"])
+    return to_table(out), sources
 
 
 @dataclass
@@ -218,27 +261,46 @@ class TrainResult:
     path: Path
     persons: int
     training_rows: int
+    unscored_share: float  # of the training matches, the share not among the scored pairs
 
 
 def train_model(persons: pa.Table, path: Path, *, sample: int = 5000, seed: int = SEED) -> TrainResult:
     """Estimate the model on the registry (`persons` as prepared by `record`) and save it."""
     if persons.num_rows < 2:
         raise ValueError("the register has fewer than 2 persons: nothing to train the linkage model on")
-    damaged = damaged_copies(persons, sample, seed)
+    damaged, sources = damaged_copies(persons, sample, seed)
     db = DuckDBAPI()
     left = db.register(persons, table_name="register")
     right = db.register(damaged, table_name="damaged")
     linker = Linker([left, right], settings(persons.num_rows), log_level=logging.WARNING)
+    _use_register_name_frequencies(linker, db, persons)
     linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=seed)
     for rule in (block_on("birth_date"), block_on("name", "county")):
         linker.training.estimate_parameters_using_expectation_maximisation(
             rule, fix_probability_two_random_records_match=True, record_sample_proportion=1.0)
     path.parent.mkdir(parents=True, exist_ok=True)
     model = _floor_m(linker.misc.save_model_to_json())
+    unscored = _unscored_share(model, persons, damaged.slice(0, UNSCORED_SAMPLE), sources[:UNSCORED_SAMPLE])
+    model[META_KEY] = {"unscored_share": unscored, "persons": persons.num_rows,
+                       "training_rows": damaged.num_rows}
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(model, ensure_ascii=False, indent=1), encoding="utf-8")
     tmp.replace(path)
-    return TrainResult(path, persons.num_rows, damaged.num_rows)
+    return TrainResult(path, persons.num_rows, damaged.num_rows, unscored)
+
+
+def _unscored_share(model: dict, persons: pa.Table, damaged: pa.Table, sources: list[str]) -> float:
+    """The share of training copies whose own person is not among their pairs at or above
+    SCORE_FLOOR (missed by blocking, or scored too low): `row_posteriors` needs it, since
+    the register's unscored persons together stand for that much of a true match."""
+    db = DuckDBAPI()
+    linker = Linker([db.register(persons, table_name="register"), db.register(damaged, table_name="damaged")],
+                    json.loads(json.dumps(model)), log_level=logging.WARNING)
+    _use_register_name_frequencies(linker, db, persons)
+    pairs = linker.inference.predict(threshold_match_probability=SCORE_FLOOR).as_pyarrow_table()
+    found = {frozenset(r.values()) for r in pairs.select(["unique_id_l", "unique_id_r"]).to_pylist()}
+    hit = sum(1 for k, src in enumerate(sources) if frozenset((src, f"t{k}")) in found)
+    return (len(sources) - hit + 1) / (len(sources) + 2)  # never exactly 0 on a finite sample
 
 
 def _floor_m(model: dict, floor: float = 1e-3) -> dict:
@@ -253,14 +315,28 @@ def _floor_m(model: dict, floor: float = 1e-3) -> dict:
     return model
 
 
-def predict(model_path: Path, persons: pa.Table, rows: pa.Table, *, min_probability: float) -> list[dict]:
-    """Scored pairs: person_uid ('p…'), row_uid, match_probability, match_weight."""
-    model = json.loads(model_path.read_text(encoding="utf-8"))
+# --- scoring --------------------------------------------------------------------------
+
+def load_model(model_path: Path) -> tuple[dict, dict]:
+    """(Splink settings, our metadata) of a saved model; a model saved before the metadata
+    existed gets the cautious defaults."""
+    model = json.loads(Path(model_path).read_text(encoding="utf-8"))
+    meta = model.pop(META_KEY, None) or {}
+    meta.setdefault("unscored_share", DEFAULT_UNSCORED_SHARE)
+    return model, meta
+
+
+def predict(model_path: Path, persons: pa.Table, rows: pa.Table, *,
+            min_probability: float = SCORE_FLOOR) -> list[dict]:
+    """Scored pairs: person_uid ('p…'), row_uid, match_probability, match_weight (log2 of
+    the pair's odds of being a match, λ = 1 / number of persons)."""
+    model, _ = load_model(model_path)
     model["probability_two_random_records_match"] = 1.0 / max(persons.num_rows, 2)
     db = DuckDBAPI()
     left = db.register(persons, table_name="register")
     right = db.register(rows, table_name="quarantined")
     linker = Linker([left, right], model, log_level=logging.WARNING)
+    _use_register_name_frequencies(linker, db, persons)
     scored = linker.inference.predict(threshold_match_probability=min_probability).as_pyarrow_table()
     out = []
     for r in scored.select(["unique_id_l", "unique_id_r", "match_probability", "match_weight"]).to_pylist():
@@ -270,3 +346,41 @@ def predict(model_path: Path, persons: pa.Table, rows: pa.Table, *, min_probabil
         out.append({"person_uid": person, "row_uid": row, "match_probability": r["match_probability"],
                     "match_weight": r["match_weight"]})
     return out
+
+
+def _use_register_name_frequencies(linker: Linker, db: DuckDBAPI, persons: pa.Table) -> None:
+    """Name frequencies from the register alone. Splink would count both inputs together,
+    so a person's own rows awaiting linkage would make their name look common (three rows of
+    a unique name: four times as frequent) and weaken exactly the rows it should link."""
+    names = persons.select(["name"]).filter(pc.is_valid(persons.column("name")))
+    counts = names.group_by("name").aggregate([("name", "count")])
+    tf = pa.table({"name": counts.column("name"),
+                   "tf_name": pc.divide(pc.cast(counts.column("name_count"), pa.float64()),
+                                        float(max(names.num_rows, 1)))})
+    linker.table_management.register_term_frequency_lookup(db.register(tf, table_name="tf_name_register"),
+                                                           "name")
+
+
+def not_in_register_odds(register_share: float, unscored_share: float) -> float:
+    """The weight, in units of pair odds, of "the row's person is none of the candidates":
+    (1 − π) / π for a person outside the register (π: the share of the feed's people who
+    are in it) plus the unscored share (a true match that blocking or the floor missed)."""
+    if not 0 < register_share <= 1:
+        raise ValueError(f"register share must be in (0, 1], got {register_share}")
+    return (1 - register_share) / register_share + unscored_share
+
+
+def row_posteriors(pairs: list[dict], rest_odds: float) -> list[tuple[float, dict]]:
+    """The probability that each candidate is the row's person, best first.
+
+    If the row's person is one of the register's N persons with probability π (else none),
+    and each pair's Bayes factor is BF, then P(person k | every pair) = BF_k / (Σ_j BF_j +
+    N(1 − π)/π). Dividing by N − 1 turns each BF into the pair's odds at λ = 1/N, i.e.
+    2^match_weight, and the unscored persons' share into `unscored_share`: so P_k =
+    odds_k / (Σ odds_j + `rest_odds`). A lone good candidate now wins outright, two
+    similar ones share the probability, and a feed whose people are seldom registered
+    (small π) needs much stronger evidence.
+    """
+    odds = [2.0 ** min(float(p["match_weight"]), 600.0) for p in pairs]  # certain, yet a finite sum
+    total = sum(odds) + rest_odds
+    return sorted(((o / total, p) for o, p in zip(odds, pairs, strict=True)), key=lambda x: -x[0])

@@ -1,16 +1,23 @@
 """Record linkage of quarantined feed rows (shared/spec/feeds.md): a row whose id_number is
-missing or invalid is matched to a registry person on name, birth date, region, sex and the
-mistyped id number.
+missing or invalid is matched to a registry person on name, birth date, region, sex, the
+mistyped id number and (hotline) the phone.
 
-`link_quarantine` scores every unresolved row awaiting linkage: a clear match at or above
-`threshold_auto` is linked at once; matches between the thresholds go to the clerical
-review queue (`link_candidates`); the rest stay quarantined with "no match in the register"
-(retried on the next run, as the register grows). A linked row becomes usable downstream
-like any accepted row: it is written to the lake as an extra Parquet for its feed and month
-(`link-<load>-<key>.parquet`, with `linked_by` and `match_probability` columns), registered
-in `feed_lake_files` under the load it came in (so `feeds.service.lake_files` lists it),
-with its original content digest as its record index entry (a re-delivery of the same row
-is then a duplicate), and counted as `linked`/`accepted` on that load.
+`link_quarantine` scores every unresolved row awaiting linkage. Each candidate gets the
+probability that it is the row's person given all the row's candidates
+(`model.row_posteriors`); the chance that the person is not in the register at all comes
+from the feed itself: the share of its rows with a valid id whose person is registered
+(`register_shares`). The best candidate at or above `threshold_auto` is linked at once;
+else, when the row's person is at least `threshold_review` likely to be among its (at most
+MAX_CANDIDATES) candidates, they go to the clerical review queue (`link_candidates`); the
+rest stay quarantined with "no match in the register" (retried on the next run, as the
+register grows). A candidate rejected in review is left out, and the others renormalised.
+
+A linked row becomes usable downstream like any accepted row: it is written to the lake
+as an extra Parquet for its feed and month (`link-<load>-<key>.parquet`, with `linked_by`
+and `match_probability` columns), registered in `feed_lake_files` under the load it came
+in (so `feeds.service.lake_files` lists it), with its original content digest as its
+record index entry (a re-delivery of the same row is then a duplicate), and counted as
+`linked`/`accepted` on that load.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from sqlalchemy import Connection, Engine, and_, func, insert, or_, select, update
 
@@ -41,6 +49,9 @@ AWAITING = f"id_number: {LINKAGE_REASON}"
 NO_MATCH = "no match in the register"
 IN_REVIEW = "linkage: candidates awaiting clerical review"
 MAX_CANDIDATES = 5
+CANDIDATE_FLOOR = 0.01  # a candidate less likely than this is not worth a clerk's look
+# The register share of a feed is measured on its newest lake files, up to this many rows.
+SHARE_SAMPLE_ROWS = 1_000_000
 
 
 class CandidateError(SafetynetError):
@@ -82,15 +93,18 @@ def default_lake_dir() -> Path:
 def registry_persons(conn: Connection) -> tuple[pa.Table, dict[str, dict]]:
     """Every person as a linkage record (region: the current household's), plus uid → person."""
     p, m, h = reg.persons, reg.memberships, reg.households
-    current = (select(m.c.person_id, func.max(h.c.region_code).label("region"))
+    current = (select(m.c.person_id, func.max(h.c.region_code).label("region"),
+                      func.max(h.c.phone).label("phone"))
                .join(h, h.c.id == m.c.household_id).where(m.c.valid_to.is_(None))
                .group_by(m.c.person_id).subquery())
-    q = (select(p.c.id, p.c.id_number, p.c.name, p.c.sex, p.c.birth_date, current.c.region)
+    q = (select(p.c.id, p.c.id_number, p.c.name, p.c.sex, p.c.birth_date, current.c.region,
+                current.c.phone)
          .outerjoin(current, current.c.person_id == p.c.id).order_by(p.c.id))
     records, people = [], {}
     for r in conn.execute(q).mappings():
         uid = f"p{r['id']}"
-        records.append(model.record(uid, r["name"], r["birth_date"], r["sex"], r["region"], r["id_number"]))
+        records.append(model.record(uid, r["name"], r["birth_date"], r["sex"], r["region"], r["id_number"],
+                                    r["phone"]))
         people[uid] = {"person_id": r["id"], "id_number": r["id_number"]}
     return model.to_table(records), people
 
@@ -109,13 +123,46 @@ def _pending_rows(conn: Connection, load_ids: list[int] | None = None) -> list[d
 def _row_record(qrow: dict) -> dict:
     row = qrow["row"] if isinstance(qrow["row"], dict) else json.loads(qrow["row"])
     return model.record(f"q{qrow['id']}", row.get("name"), row.get("birth_date"), None,
-                        row.get("region"), row.get("id_number"))
+                        row.get("region"), row.get("id_number"), row.get("phone"))
 
 
 def _rejected_pairs(conn: Connection) -> set[tuple[int, int]]:
     c = link_candidates.c
     return {(r[0], r[1]) for r in conn.execute(
         select(c.quarantine_id, c.person_id).where(c.status == "rejected"))}
+
+
+def register_shares(conn: Connection, feed_names: set[str], persons: pa.Table,
+                    lake_dir: Path) -> dict[str, float]:
+    """π per feed: of the feed's rows that arrived with a valid id number (its newest lake
+    files, up to SHARE_SAMPLE_ROWS rows), the share whose person is in the register; as
+    (k + 1) / (n + 2), so a feed with few rows starts near one half, the pair model's own
+    implicit assumption. Rows awaiting linkage are taken to come from the same people."""
+    ids = pa.table({"id_number": persons.column("id_number")}).filter(
+        pc.is_valid(persons.column("id_number")))
+    con = duckdb.connect()
+    try:
+        con.register("ids", ids)
+        shares = {}
+        for feed in sorted(feed_names):
+            files, rows = [], 0
+            for f in reversed(feeds_store.registered_files(conn, feed)):
+                if f["kind"] == "linkage":  # rows we linked ourselves would bias it upwards
+                    continue
+                files.append(feeds.resolve_lake_file(f["path"], lake_dir, feed))
+                rows += f["rows"]
+                if rows >= SHARE_SAMPLE_ROWS:
+                    break
+            n = k = 0
+            if files:
+                listed = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
+                n, k = con.execute(
+                    "SELECT count(*), count(*) FILTER (WHERE id_number IN (SELECT id_number FROM ids)) "
+                    f"FROM read_parquet([{listed}], union_by_name = true)").fetchone()
+            shares[feed] = (k + 1) / (n + 2)
+    finally:
+        con.close()
+    return shares
 
 
 # --- the run --------------------------------------------------------------------------
@@ -146,35 +193,38 @@ def link_quarantine(engine: Engine, *, model_path: Path | None = None, threshold
             return report
         persons, people = registry_persons(conn)
         rejected = _rejected_pairs(conn)
-    if persons.num_rows < 2:
-        decisions = {r["id"]: [] for r in rows}
-    else:
+    decisions: dict[int, list[tuple[float, dict]]] = {r["id"]: [] for r in rows}
+    if persons.num_rows >= 2:
         if not model_path.is_file():
             if not train_if_missing:
                 report.rows = 0
                 return report
             model.train_model(persons, model_path)
             report.model_trained = True
-        scored = model.predict(model_path, persons, model.to_table([_row_record(r) for r in rows]),
-                               min_probability=threshold_review)
-        decisions = {r["id"]: [] for r in rows}
-        for s in scored:
-            qid = int(s["row_uid"][1:])
-            person = people[s["person_uid"]]
-            if (qid, person["person_id"]) in rejected:
-                continue
-            decisions[qid].append(s | person)
+        _, meta = model.load_model(model_path)
+        with engine.connect() as conn:
+            shares = register_shares(conn, {r["feed"] for r in rows}, persons, lake_dir)
+        scored = model.predict(model_path, persons, model.to_table([_row_record(r) for r in rows]))
+        pairs: dict[int, list[dict]] = {r["id"]: [] for r in rows}
+        for pair in scored:
+            qid = int(pair["row_uid"][1:])
+            person = people[pair["person_uid"]]
+            if (qid, person["person_id"]) not in rejected:  # known not to be the row's person
+                pairs[qid].append(pair | person)
+        feed_of = {r["id"]: r["feed"] for r in rows}
+        for qid, cands in pairs.items():
+            rest = model.not_in_register_odds(shares[feed_of[qid]], meta["unscored_share"])
+            decisions[qid] = model.row_posteriors(cands, rest)
     by_id = {r["id"]: r for r in rows}
     auto, review, none = [], [], []
-    for qid, cands in decisions.items():
-        cands.sort(key=lambda c: -c["match_probability"])
-        if not cands:
-            none.append(qid)
-        elif cands[0]["match_probability"] >= threshold_auto and (
-                len(cands) == 1 or cands[1]["match_probability"] < threshold_review):
-            auto.append((by_id[qid], cands[0]))
+    for qid, ranked in decisions.items():
+        shown = [(p, c) for p, c in ranked[:MAX_CANDIDATES] if p >= CANDIDATE_FLOOR]
+        if shown and shown[0][0] >= threshold_auto:
+            auto.append((by_id[qid], shown[0][1] | {"match_probability": shown[0][0]}))
+        elif shown and sum(p for p, _ in shown) >= threshold_review:
+            review.append((qid, [c | {"match_probability": p} for p, c in shown]))
         else:
-            review.append((qid, cands[:MAX_CANDIDATES]))
+            none.append(qid)
     now = _now()
     with engine.begin() as conn:
         q = feeds_store.quarantine
