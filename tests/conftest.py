@@ -24,6 +24,8 @@ PG_URL = os.environ.get("SAFETYNET_TEST_DATABASE_URL", "")
 # Cheap Argon2 parameters for tests (hashes still verify; production uses the defaults).
 os.environ.setdefault("SAFETYNET_PASSWORD_HASH_TIME_COST", "1")
 os.environ.setdefault("SAFETYNET_PASSWORD_HASH_MEMORY_KIB", "1024")
+# A fixed key for encrypted TOTP seeds, so tests never write a key file into ./data.
+os.environ.setdefault("SAFETYNET_SECRET_KEY", "dGVzdC1vbmx5LWtleS10ZXN0LW9ubHkta2V5LTMyYiE=")
 
 
 def _pg_admin(url: str) -> Engine:

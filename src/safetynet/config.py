@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -30,6 +31,8 @@ class Settings(BaseSettings):
     password_hash_memory_kib: int = 65536
     # Send the session cookie only over HTTPS (turn on behind TLS in production).
     session_cookie_secure: bool = False
+    # Key that encrypts secrets at rest (TOTP): 32 random bytes, URL-safe base64; empty → data_dir/secret.key.
+    secret_key: SecretStr = SecretStr("")
 
     @property
     def embedded_database(self) -> Path:

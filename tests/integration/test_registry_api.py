@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from safetynet.audit.store import audit_log
 from safetynet.registry import service
+from tests.conftest import TEST_PASSWORD
 from tests.factories import TODAY, make_id, sample_register, write_register
 
 TOWNSHIP = "370402001000"        # the sample register's households H001–H003 live here
@@ -239,3 +240,50 @@ def test_grid_worker_bound_to_a_grid_sees_only_that_grid(app_engine, client_as):
     assert [i["household_no"] for i in c.get("/api/v1/households").json()["items"]] == ["H001"]
     assert c.get("/api/v1/households/H002").status_code == 404   # same village, other grid
     assert c.get("/api/v1/households/H001").status_code == 200
+
+
+def test_search_counts_up_to_the_cap_and_pages_only_through_it(app_engine, client_as, monkeypatch):
+    from safetynet.registry import search
+
+    monkeypatch.setattr(search, "TOTAL_CAP", 2)
+    c = client_as("province_admin", "370000000000")
+    first = c.get("/api/v1/households", params={"page_size": 1}).json()
+    assert (first["total"], first["total_capped"]) == (2, True)   # 4 households: "2+"
+    assert [i["household_no"] for i in first["items"]] == ["H001"]
+    second = c.get("/api/v1/households", params={"page": 2, "page_size": 1})
+    assert second.status_code == 200 and second.json()["items"][0]["household_no"] == "H002"
+    beyond = c.get("/api/v1/households", params={"page": 3, "page_size": 1})
+    assert beyond.status_code == 400, beyond.text
+    assert beyond.json()["field"] == "page" and "narrow" in beyond.json()["message"]
+    # exactly as many as the cap is not "more": the count looks one past it
+    exact = c.get("/api/v1/households", params={"tier": "dibao", "page_size": 1}).json()
+    assert (exact["total"], exact["total_capped"]) == (2, False)
+    one = c.get("/api/v1/households", params={"name": "张老汉"}).json()
+    assert (one["total"], one["total_capped"], len(one["items"])) == (1, False, 1)
+
+
+def test_totals_of_a_last_page_and_of_a_page_past_the_end(app_engine, client_as):
+    c = client_as("province_admin", "370000000000")
+    last = c.get("/api/v1/households", params={"page": 2, "page_size": 3}).json()
+    assert (last["total"], len(last["items"])) == (4, 1)
+    past = c.get("/api/v1/households", params={"page": 5, "page_size": 3}).json()
+    assert (past["total"], past["items"]) == (4, [])
+
+
+def test_a_sensitive_read_is_not_answered_when_its_audit_row_cannot_be_written(app_engine, client_as,
+                                                                               monkeypatch):
+    from fastapi.testclient import TestClient
+
+    from safetynet.registry import api
+
+    def broken(*_args, **_kwargs) -> None:  # noqa: ANN002, ANN003
+        raise RuntimeError("audit log unavailable")
+
+    name = client_as.user("township_caseworker", TOWNSHIP)
+    client = TestClient(client_as.app, raise_server_exceptions=False)
+    login = client.post("/api/v1/auth/login", json={"username": name, "password": TEST_PASSWORD})
+    assert login.status_code == 200
+    monkeypatch.setattr(api, "audit_record", broken)
+    r = client.get("/api/v1/households/H002")
+    assert r.status_code == 500
+    assert "monthly_benefit_fen" not in r.text and "135500" not in r.text

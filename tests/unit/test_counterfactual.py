@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from safetynet.api.app import add_error_handlers
 from safetynet.rules import service
 from safetynet.rules.api import router
 from safetynet.rules.cli import counterfactual_cli
@@ -169,6 +170,7 @@ def test_cli_valid_and_invalid(tmp_path):
 
 def test_api_valid_and_invalid():
     api = FastAPI()
+    add_error_handlers(api)  # the platform's error bodies
     api.include_router(router, prefix="/api/v1")
     client = TestClient(api)
     response = client.post("/api/v1/counterfactual", json=_single(wage=1000))

@@ -38,6 +38,8 @@ const routes = [
         meta: { cap: 'registry.read' },
         props: true,
       },
+      // one's own account: every signed-in user, whatever the role
+      { path: 'account/password', name: 'change-password', component: () => import('./views/ChangePassword.vue') },
       { path: 'forbidden', name: 'forbidden', component: () => import('./views/ForbiddenView.vue') },
       { path: ':pathMatch(.*)*', name: 'not-found', component: () => import('./views/NotFoundView.vue') },
     ],

@@ -11,6 +11,7 @@ import datetime as dt
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine, text
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -20,7 +21,7 @@ from safetynet.api.spa import mount_spa
 from safetynet.assessment.api import router as assessment_router
 from safetynet.audit.api import router as audit_router
 from safetynet.auth.api import router as auth_router
-from safetynet.auth.deps import current_user, household_in_scope, require, require_by_method
+from safetynet.auth.deps import household_in_scope, require, require_by_method, signed_in_user
 from safetynet.auth.errors import ApiError
 from safetynet.dashboard.api import router as dashboard_router
 from safetynet.errors import NotFoundError, SafetynetError
@@ -35,6 +36,11 @@ from safetynet.standards.service import store_lookup
 from safetynet.verification.api import router as verification_router
 
 API = "/api/v1"
+# Responses smaller than this go out as they are: compressing a short JSON body costs more
+# CPU than the bytes it saves on the wire.
+GZIP_MINIMUM_BYTES = 1400
+# zlib level 6 packs JSON and the SPA bundle nearly as tightly as 9 at a fraction of the CPU.
+GZIP_LEVEL = 6
 # The only /api/v1 paths answered without sign-in.
 PUBLIC_PATHS = frozenset({f"{API}/health", f"{API}/auth/login", f"{API}/openapi.json", f"{API}/docs",
                           f"{API}/docs/oauth2-redirect"})
@@ -45,11 +51,12 @@ _HTTP_CODES = {401: ("not_signed_in", "请先登录"), 403: ("forbidden", "没�
                423: ("account_locked", "账户已锁定")}
 
 
-def _signed_in_for_api(request: Request) -> None:
-    """App-wide: an /api/v1 route other than the public ones needs a signed-in user."""
+async def _signed_in_for_api(request: Request) -> None:
+    """App-wide: an /api/v1 route other than the public ones needs a signed-in user (async:
+    the session look-up goes to the thread pool, and is then cached for the request)."""
     path = request.url.path
     if path.startswith(API + "/") and path not in PUBLIC_PATHS:
-        current_user(request)
+        await signed_in_user(request)
 
 
 def _error(status: int, code: str, message: str, message_zh: str, field: str | None = None,
@@ -69,18 +76,10 @@ def _field(loc: tuple | list) -> str | None:
     return out or None
 
 
-def create_app(engine: Engine | None = None) -> FastAPI:
-    if engine is None:
-        from safetynet.db import get_engine
-
-        engine = get_engine()
-    app = FastAPI(title="safetynet 低收入人口动态监测平台", version=safetynet.__version__,
-                  openapi_url=f"{API}/openapi.json", docs_url=f"{API}/docs",
-                  dependencies=[Depends(_signed_in_for_api)])
-    app.state.engine = engine
-    app.state.standards_lookup = store_lookup(engine)
-    app.state.clock = lambda: dt.datetime.now(dt.UTC)  # tests replace it
-
+def add_error_handlers(app: FastAPI) -> None:
+    """Every error as the shared body `{"code", "message", "message_zh", "field"}`
+    (docs/web-api.md); routers raise ApiError/NotFoundError/SafetynetError and never build
+    error responses themselves."""
     @app.exception_handler(ApiError)
     async def api_error(_request: Request, exc: ApiError) -> JSONResponse:
         return _error(exc.status, exc.code, exc.message, exc.message_zh, exc.field, exc.headers)
@@ -110,6 +109,22 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         code, zh = _HTTP_CODES.get(exc.status_code, ("invalid" if exc.status_code < 500 else "error",
                                                       "请求无效" if exc.status_code < 500 else "服务器错误"))
         return _error(exc.status_code, code, str(exc.detail), zh, None, exc.headers)
+
+
+def create_app(engine: Engine | None = None) -> FastAPI:
+    if engine is None:
+        from safetynet.db import get_engine
+
+        engine = get_engine()
+    app = FastAPI(title="safetynet 低收入人口动态监测平台", version=safetynet.__version__,
+                  openapi_url=f"{API}/openapi.json", docs_url=f"{API}/docs",
+                  dependencies=[Depends(_signed_in_for_api)])
+    app.state.engine = engine
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES, compresslevel=GZIP_LEVEL)
+    app.state.standards_lookup = store_lookup(engine)
+    app.state.clock = lambda: dt.datetime.now(dt.UTC)  # tests replace it
+
+    add_error_handlers(app)
 
     @app.get(f"{API}/health", tags=["system"])
     def health() -> dict:

@@ -1,6 +1,6 @@
 """Batch assessment runs (mounted under /api/v1): start a run, list runs, read one, page its
-tier changes with masked household numbers. Invalid input answers 422
-`{"code": "invalid", "message": …, "field": …}` like the rules API. The capability is checked
+tier changes with masked household numbers. Invalid input answers 422 and an unknown run 404,
+with the shared error body (api/errors.py). The capability is checked
 where the router is included (api/app.py); here every answer is limited to the signed-in
 user's region: a run starts inside it, and results and county figures outside it are left out."""
 
@@ -11,9 +11,10 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from safetynet.api.errors import invalid
 from safetynet.assessment import model, service
 from safetynet.auth.deps import CurrentUser, current_user, ensure_in_scope
-from safetynet.errors import NotFoundError
+from safetynet.auth.errors import ApiError
 
 router = APIRouter(prefix="/assessment-runs", tags=["assessment 批量认定"])
 
@@ -24,12 +25,8 @@ class RunBody(BaseModel):
                                description="only households under this code (default: the user's region)")
 
 
-def _invalid(e: model.AssessmentInputError) -> JSONResponse:
-    return JSONResponse(status_code=422, content={"code": "invalid", "message": str(e), "field": e.field})
-
-
-def _not_found(e: NotFoundError) -> JSONResponse:
-    return JSONResponse(status_code=404, content={"code": "not_found", "message": str(e)})
+def _invalid(e: model.AssessmentInputError) -> ApiError:
+    return invalid(str(e), e.field)
 
 
 @router.post("", summary="Assess every household for a month and save a dated run 批量认定")
@@ -43,7 +40,7 @@ async def start_run(body: RunBody, request: Request,
         model.check_month(body.month)
         region = model.check_region(body.region or user.scope_prefix or None)
     except model.AssessmentInputError as e:
-        return _invalid(e)
+        raise _invalid(e) from e
     ensure_in_scope(user, region or "")  # a run outside the user's region answers 404
     lake_dir = getattr(request.app.state, "lake_dir", None) or get_settings().data_dir / "lake"
     result = await run_in_threadpool(service.run_assessment, request.app.state.engine, month=body.month,
@@ -57,16 +54,13 @@ def list_runs(request: Request, month: str | None = None, page: int = 1, page_si
         return JSONResponse(service.list_runs(request.app.state.engine, month=month, page=page,
                                               page_size=page_size))
     except model.AssessmentInputError as e:
-        return _invalid(e)
+        raise _invalid(e) from e
 
 
 @router.get("/{run_id}", summary="One run: summary by county, provenance, timings")
 def get_run(run_id: int, request: Request, user: CurrentUser = Depends(current_user)) -> JSONResponse:
-    try:
-        return JSONResponse(service.scoped_run(service.get_run(request.app.state.engine, run_id=run_id),
-                                               user.scope_prefix))
-    except NotFoundError as e:
-        return _not_found(e)
+    return JSONResponse(service.scoped_run(service.get_run(request.app.state.engine, run_id=run_id),
+                                           user.scope_prefix))  # NotFoundError: 404 by the app
 
 
 @router.get("/{run_id}/changes", summary="Households of a run by tier change (numbers masked) 变化户")
@@ -78,7 +72,5 @@ def changes(run_id: int, request: Request, change: str | None = None, county: st
                                    include_unchanged=include_unchanged, page=page, page_size=page_size,
                                    scope=user.scope_prefix)
     except model.AssessmentInputError as e:
-        return _invalid(e)
-    except NotFoundError as e:
-        return _not_found(e)
+        raise _invalid(e) from e
     return JSONResponse(out)

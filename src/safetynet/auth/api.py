@@ -22,6 +22,12 @@ class TotpConfirmBody(BaseModel):
     code: str = Field(max_length=16)
 
 
+class PasswordChange(BaseModel):
+    current_password: str = Field(max_length=256)
+    new_password: str = Field(max_length=256, description="at least 10 characters with letters and digits, "
+                              "not the current one, not containing the username")
+
+
 class NewUser(BaseModel):
     username: str = Field(max_length=64)
     password: str = Field(max_length=256)
@@ -76,6 +82,15 @@ def totp_setup(request: Request, user: CurrentUser = Depends(current_user)) -> d
 @router.post("/auth/totp/confirm")
 def totp_confirm(body: TotpConfirmBody, request: Request, user: CurrentUser = Depends(current_user)) -> dict:
     return service.totp_confirm(request.app.state.engine, user=user, code=body.code, now=now(request))
+
+
+@router.post("/auth/password")
+def change_password(body: PasswordChange, request: Request,
+                    user: CurrentUser = Depends(current_user)) -> dict:
+    """Change one's own password; the user's other sessions end, this one stays."""
+    return service.change_password(request.app.state.engine, user=user,
+                                   current_password=body.current_password, new_password=body.new_password,
+                                   token=request.cookies.get(SESSION_COOKIE), now=now(request))
 
 
 @router.get("/users")

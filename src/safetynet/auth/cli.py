@@ -94,6 +94,17 @@ def set_password(
     console.print(f"password of {username} reset")
 
 
+@app.command("reset-totp")
+def reset_totp(username: str) -> None:
+    """Turn two-factor sign-in off for USERNAME (lost authenticator, or the secret key that
+    encrypts the TOTP seeds was lost); the user can set it up again after signing in."""
+    try:
+        service.totp_reset(cli_engine(), username=username)
+    except ApiError as e:
+        raise _fail(e) from None
+    console.print(f"two-factor sign-in of {username} turned off")
+
+
 @app.command("seed-demo")
 def seed_demo(
     province: str = typer.Option(None, help="Demo province (default: settings demo_province, 37)"),

@@ -55,3 +55,11 @@ def out_of_region() -> ApiError:
 
 def invalid(field: str | None, message: str, message_zh: str) -> ApiError:
     return ApiError(400, "invalid", message, message_zh, field=field)
+
+
+def secret_key_unusable() -> ApiError:
+    # The details (which key, which file) go to the server log, not to the browser.
+    return ApiError(500, "secret_key_unusable",
+                    "the server cannot read two-factor secrets: its secret key is missing or is not the "
+                    "one they were encrypted with; ask the system operator (details in the server log)",
+                    "服务器密钥配置有误，无法校验动态口令，请联系系统运维人员（详见服务器日志）")

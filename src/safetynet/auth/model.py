@@ -165,6 +165,22 @@ def check_password(password: str) -> str:
     return password
 
 
+def check_new_password(new: str, *, current: str, username: str) -> str:
+    """A user's own new password: the policy, plus it must differ from the current one and
+    must not contain the username (the first guess of anyone who knows the account)."""
+    try:
+        check_password(new)
+    except AccountRuleError as e:
+        raise AccountRuleError("new_password", str(e), e.message_zh) from None
+    if new == current:
+        raise AccountRuleError("new_password", "the new password must differ from the current one",
+                               "新密码不能与当前密码相同")
+    if username and username.lower() in new.lower():
+        raise AccountRuleError("new_password", f"the new password must not contain the username {username!r}",
+                               "新密码不能包含用户名")
+    return new
+
+
 def check_department(role: Role, department: str | None) -> str | None:
     if role is Role.department_liaison:
         if department not in DEPARTMENTS:

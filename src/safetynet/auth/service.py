@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import secrets
 from typing import Any
 
 import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Connection, Engine, func, select, update
+from sqlalchemy import Connection, Engine, bindparam, func, select, update
 
 from safetynet.audit import service as audit
-from safetynet.auth import errors
+from safetynet.auth import encryption, errors
 from safetynet.auth.model import (
     DEPARTMENTS,
     ROLE_CAPABILITIES,
@@ -29,6 +30,7 @@ from safetynet.auth.model import (
     CurrentUser,
     Role,
     check_department,
+    check_new_password,
     check_password,
     check_role_level,
     check_username,
@@ -40,6 +42,8 @@ from safetynet.auth.store import sessions, users
 from safetynet.config import get_settings
 from safetynet.regions.model import full_code
 from safetynet.regions.store import regions
+
+log = logging.getLogger(__name__)
 
 TOTP_ISSUER = "safetynet"
 # A session's last_seen_at is written at most this often (not on every request).
@@ -205,6 +209,11 @@ def update_user(engine: Engine, *, username: str, by: CurrentUser | None, role: 
         if by is not None and username == by.username and (role or region_code or active is False):
             raise errors.ApiError(403, "forbidden", "you cannot change your own role, region or "
                                   "active flag", "不能修改本人的角色、辖区或启用状态")
+        if by is not None and username == by.username and password is not None:
+            # a reset needs no current password: one's own goes through the checked route
+            raise errors.ApiError(403, "forbidden", "change your own password with POST "
+                                  "/api/v1/auth/password (it asks for the current one)",
+                                  "请通过“修改密码”修改本人密码（需验证当前密码）", field="password")
         # the administrator must be allowed to manage the account as it is now ...
         _check_grant(by, Role(row.role), row.region_code)
         changes: dict[str, Any] = {}
@@ -251,9 +260,49 @@ def update_user(engine: Engine, *, username: str, by: CurrentUser | None, role: 
     return _public(out)
 
 
-def _end_sessions(conn: Connection, user_id: int, now: dt.datetime) -> None:
-    conn.execute(update(sessions).where(sessions.c.user_id == user_id, sessions.c.ended_at.is_(None))
-                 .values(ended_at=now))
+def _end_sessions(conn: Connection, user_id: int, now: dt.datetime, *, keep: str | None = None) -> int:
+    """End the user's live sessions except the one whose token hash is `keep`; how many ended."""
+    q = update(sessions).where(sessions.c.user_id == user_id, sessions.c.ended_at.is_(None))
+    if keep is not None:
+        q = q.where(sessions.c.token_hash != keep)
+    return conn.execute(q.values(ended_at=now)).rowcount
+
+
+def change_password(engine: Engine, *, user: CurrentUser, current_password: str, new_password: str,
+                    token: str | None, now: dt.datetime | None = None) -> dict:
+    """The signed-in user's own password. The current one must be given: a wrong one counts
+    towards the lockout like a failed sign-in, and the lock ends every session (a stolen
+    session cannot guess the password). On success the user's other sessions end; the one
+    in use (`token`) stays signed in. Audited either way, never with the passwords."""
+    now = now or _now()
+    with engine.connect() as conn:
+        row = conn.execute(select(users).where(users.c.username == user.username)).first()
+    if row is None or not row.active:
+        raise errors.not_signed_in()
+    if not _verify(row.password_hash, current_password or ""):
+        with engine.begin() as conn:
+            locked = _count_failure(conn, row, now)
+            if locked:
+                _end_sessions(conn, row.id, now)
+            audit.record(None, conn=conn, actor=user, action="write", object_type="user",
+                         object_id=user.username, fields=["password"], result="denied", at=now,
+                         detail="password_change:bad_current" + (",locked_out" if locked else ""))
+        if locked:
+            raise errors.account_locked(get_settings().login_lockout_minutes)
+        raise errors.invalid("current_password", "the current password is wrong", "当前密码不正确")
+    try:
+        check_new_password(new_password, current=current_password, username=user.username)
+    except AccountRuleError as e:
+        raise _rule(e) from None
+    keep = token_hash(token) if token else None
+    with engine.begin() as conn:
+        conn.execute(update(users).where(users.c.id == row.id).values(
+            password_hash=hasher().hash(new_password), password_changed_at=now, updated_at=now,
+            failed_attempts=0, locked_until=None))
+        ended = _end_sessions(conn, row.id, now, keep=keep)
+        audit.record(None, conn=conn, actor=user, action="write", object_type="user", object_id=user.username,
+                     fields=["password"], detail=f"password_change,other_sessions_ended={ended}", at=now)
+    return {"password_changed_at": now.isoformat(), "other_sessions_ended": ended}
 
 
 # --- signing in ---------------------------------------------------------------------------
@@ -296,22 +345,18 @@ def login(engine: Engine, *, username: str, password: str, totp_code: str | None
         failure, detail = errors.invalid_credentials(), "bad_password"
     elif row.totp_enabled and not totp_code:
         failure, detail = errors.totp_required(), "totp_required"
-    elif row.totp_enabled and not pyotp.TOTP(row.totp_secret).verify(str(totp_code).strip(), for_time=now,
-                                                                     valid_window=1):
-        failure, detail = errors.invalid_credentials(), "bad_totp"
+    elif row.totp_enabled:
+        try:
+            secret = _totp_secret(row.username, row.totp_secret)
+            if not pyotp.TOTP(secret).verify(str(totp_code).strip(), for_time=now, valid_window=1):
+                failure, detail = errors.invalid_credentials(), "bad_totp"
+        except errors.ApiError as e:  # the server's key, not the user, is at fault: no failed attempt
+            failure, detail = e, "secret_key_unusable"
     token = secrets.token_urlsafe(32)
     with engine.begin() as conn:
-        if row is not None and detail in ("bad_password", "bad_totp"):
-            attempts = row.failed_attempts + 1
-            if attempts >= settings.login_lockout_attempts:
-                until = now + dt.timedelta(minutes=settings.login_lockout_minutes)
-                conn.execute(update(users).where(users.c.id == row.id)
-                             .values(failed_attempts=0, locked_until=until))
-                failure = errors.account_locked(settings.login_lockout_minutes)
-                detail += ",locked_out"
-            else:
-                conn.execute(update(users).where(users.c.id == row.id)
-                             .values(failed_attempts=attempts))
+        if row is not None and detail in ("bad_password", "bad_totp") and _count_failure(conn, row, now):
+            failure = errors.account_locked(settings.login_lockout_minutes)
+            detail += ",locked_out"
         actor = username if row is None else _actor(row)
         if failure is None:
             values: dict[str, Any] = {"failed_attempts": 0, "locked_until": None}
@@ -321,13 +366,26 @@ def login(engine: Engine, *, username: str, password: str, totp_code: str | None
             conn.execute(sessions.insert(), {"token_hash": token_hash(token), "user_id": row.id,
                                              "created_at": now, "last_seen_at": now, "ended_at": None})
         audit.record(None, conn=conn, actor=actor, action="login", object_type="user",
-                     object_id=(username or "")[:64], result="ok" if failure is None else "denied",
-                     detail=detail, purpose=purpose, at=now)
+                     object_id=(username or "")[:64], detail=detail, purpose=purpose, at=now,
+                     result="ok" if failure is None else "error" if failure.status >= 500 else "denied")
     if failure is not None:
         raise failure
     with engine.connect() as conn:
         user = _current(conn.execute(_user_query().where(users.c.id == row.id)).one())
     return token, user
+
+
+def _count_failure(conn: Connection, row, now: dt.datetime) -> bool:  # noqa: ANN001
+    """One more wrong password or code for the account of `row`; True when it locks the
+    account (the count starts again after a lock)."""
+    settings = get_settings()
+    attempts = row.failed_attempts + 1
+    if attempts >= settings.login_lockout_attempts:
+        until = now + dt.timedelta(minutes=settings.login_lockout_minutes)
+        conn.execute(update(users).where(users.c.id == row.id).values(failed_attempts=0, locked_until=until))
+        return True
+    conn.execute(update(users).where(users.c.id == row.id).values(failed_attempts=attempts))
+    return False
 
 
 class _RowActor:
@@ -343,6 +401,15 @@ def _minutes_left(until: dt.datetime, now: dt.datetime) -> int:
     return max(1, -(-int((until - now).total_seconds()) // 60))
 
 
+_SESSION_USER = (
+    select(*_USER_COLUMNS, sessions.c.created_at.label("s_created"), sessions.c.last_seen_at,
+           sessions.c.ended_at)
+    .select_from(sessions.join(users, users.c.id == sessions.c.user_id)
+                 .join(regions, regions.c.code == users.c.region_code))
+    .where(sessions.c.token_hash == bindparam("token_hash"))
+)
+
+
 def resolve_session(engine: Engine, token: str | None, *,
                     now: dt.datetime | None = None) -> CurrentUser | None:
     """The user of a live session, or None (unknown, signed out, idle too long, too old, or the
@@ -352,13 +419,10 @@ def resolve_session(engine: Engine, token: str | None, *,
     now = now or _now()
     settings = get_settings()
     h = token_hash(token)
-    q = (select(*_USER_COLUMNS, sessions.c.created_at.label("s_created"), sessions.c.last_seen_at,
-                sessions.c.ended_at)
-         .select_from(sessions.join(users, users.c.id == sessions.c.user_id)
-                      .join(regions, regions.c.code == users.c.region_code))
-         .where(sessions.c.token_hash == h))
-    with engine.connect() as conn:
-        row = conn.execute(q).first()
+    # every API request runs this: one statement built once, outside a transaction (no
+    # BEGIN/ROLLBACK round trips for a single read)
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        row = conn.execute(_SESSION_USER, {"token_hash": h}).first()
     if row is None or row.ended_at is not None or not row.active:
         return None
     last_seen, created = _utc(row.last_seen_at), _utc(row.s_created)
@@ -388,6 +452,16 @@ def logout(engine: Engine, token: str | None, *, user: CurrentUser | None = None
 
 # --- TOTP (administrators) ----------------------------------------------------------------
 
+def _totp_secret(username: str, stored: str) -> str:
+    """The plain seed of a stored (encrypted) one; a key that does not fit is the operator's
+    problem: logged in full, answered with `secret_key_unusable`."""
+    try:
+        return encryption.decrypt(stored, context=encryption.totp_context(username))
+    except encryption.SecretKeyError as e:
+        log.error("TOTP secret of %s: %s", username, e)
+        raise errors.secret_key_unusable() from None
+
+
 def totp_setup(engine: Engine, *, user: CurrentUser, now: dt.datetime | None = None) -> dict:
     """A new secret for the user's authenticator app; enforced only after `totp_confirm`."""
     if not is_admin(user.role):
@@ -397,9 +471,14 @@ def totp_setup(engine: Engine, *, user: CurrentUser, now: dt.datetime | None = N
         raise errors.ApiError(409, "invalid", "two-factor sign-in is already enabled for this account",
                               "该账户已启用动态口令")
     secret = pyotp.random_base32()
+    try:
+        sealed = encryption.encrypt(secret, context=encryption.totp_context(user.username))
+    except encryption.SecretKeyError as e:
+        log.error("TOTP setup for %s: %s", user.username, e)
+        raise errors.secret_key_unusable() from None
     with engine.begin() as conn:
         conn.execute(update(users).where(users.c.username == user.username)
-                     .values(totp_secret=secret, updated_at=now or _now()))
+                     .values(totp_secret=sealed, updated_at=now or _now()))
         audit.record(None, conn=conn, actor=user, action="write", object_type="user", object_id=user.username,
                      fields=["totp_secret"], detail="totp_setup", at=now)
     uri = pyotp.TOTP(secret).provisioning_uri(name=user.username, issuer_name=TOTP_ISSUER)
@@ -409,10 +488,11 @@ def totp_setup(engine: Engine, *, user: CurrentUser, now: dt.datetime | None = N
 def totp_confirm(engine: Engine, *, user: CurrentUser, code: str, now: dt.datetime | None = None) -> dict:
     now = now or _now()
     with engine.begin() as conn:
-        secret = conn.execute(select(users.c.totp_secret).where(users.c.username == user.username)).scalar()
-        if not secret:
+        stored = conn.execute(select(users.c.totp_secret).where(users.c.username == user.username)).scalar()
+        if not stored:
             raise errors.invalid(None, "start with POST /api/v1/auth/totp/setup", "请先生成动态口令密钥")
-        if not pyotp.TOTP(secret).verify(str(code or "").strip(), for_time=now, valid_window=1):
+        totp = pyotp.TOTP(_totp_secret(user.username, stored))
+        if not totp.verify(str(code or "").strip(), for_time=now, valid_window=1):
             raise errors.invalid("code", "the code does not match; enter the 6 digits your authenticator "
                                  "app shows now", "动态口令不正确，请输入验证器当前显示的 6 位数字")
         conn.execute(update(users).where(users.c.username == user.username)
@@ -420,6 +500,19 @@ def totp_confirm(engine: Engine, *, user: CurrentUser, code: str, now: dt.dateti
         audit.record(None, conn=conn, actor=user, action="write", object_type="user", object_id=user.username,
                      fields=["totp_enabled"], detail="totp_confirm", at=now)
     return {"totp_enabled": True}
+
+
+def totp_reset(engine: Engine, *, username: str, now: dt.datetime | None = None) -> None:
+    """Turn two-factor sign-in off for an account (the operator's way out when the secret key
+    was lost or the user lost the authenticator); the user may set it up again."""
+    now = now or _now()
+    with engine.begin() as conn:
+        done = conn.execute(update(users).where(users.c.username == username)
+                            .values(totp_secret=None, totp_enabled=False, updated_at=now)).rowcount
+        if not done:
+            raise errors.ApiError(404, "not_found", f"user {username!r} not found", f"用户 {username} 不存在")
+        audit.record(None, conn=conn, actor="cli", action="write", object_type="user", object_id=username,
+                     fields=["totp_enabled", "totp_secret"], detail="totp_reset", at=now)
 
 
 # --- demo accounts ------------------------------------------------------------------------

@@ -16,8 +16,9 @@ users = Table(
     Column("region_code", String(14), ForeignKey("regions.code"), nullable=False, index=True),
     Column("department", String(32)),
     Column("active", Boolean, nullable=False),
-    # TOTP second factor (administrators): secret set at setup, enforced once confirmed
-    Column("totp_secret", String(64)),
+    # TOTP second factor (administrators): secret set at setup (encrypted, auth/encryption.py),
+    # enforced once confirmed
+    Column("totp_secret", String(200)),
     Column("totp_enabled", Boolean, nullable=False),
     # lockout: consecutive failures since the last success / lock
     Column("failed_attempts", Integer, nullable=False),

@@ -13,11 +13,15 @@ from safetynet.config import get_settings
 from safetynet.db import get_engine
 
 console = Console()
+# How long a server worker may take to start before uvicorn replaces it.
+WORKER_STARTUP_SECONDS = 60
 
 
 def serve(
     host: str = typer.Option(None, help="Address to listen on (default 127.0.0.1)"),
     port: int = typer.Option(None, help="Port (default 8000)"),
+    workers: int = typer.Option(1, min=1, help="Server processes: one Python process uses one core, "
+                                "so a busy server runs about one per core"),
 ) -> None:
     """Start the web platform."""
     import uvicorn
@@ -30,7 +34,14 @@ def serve(
     init_database(engine)
     host, port = host or settings.host, port or settings.port
     console.print(f"safetynet at [bold]http://{host}:{port}/[/bold]  (API docs: /api/v1/docs)")
-    uvicorn.run(create_app(engine), host=host, port=port, log_level="info")
+    if workers > 1:
+        # each worker process builds its own app and engine from the same settings; a worker
+        # first imports this command line (the spawned process's main module) and then the
+        # app, which takes longer than uvicorn's default 5 s health check on a busy machine
+        uvicorn.run("safetynet.api.app:create_app", factory=True, host=host, port=port, workers=workers,
+                    log_level="info", timeout_worker_healthcheck=WORKER_STARTUP_SECONDS)
+    else:
+        uvicorn.run(create_app(engine), host=host, port=port, log_level="info")
 
 
 def _demo_users(engine, province: str) -> None:  # noqa: ANN001
@@ -84,4 +95,4 @@ def demo(
     console.print(f"local standards: {standards.new} new, {standards.unchanged} unchanged")
     _demo_users(engine, settings.demo_province)
     if not no_serve:
-        serve(host=host, port=port)
+        serve(host=host, port=port, workers=1)

@@ -1,11 +1,18 @@
 """Registry endpoints for the caseworker's screens: search, household and person detail,
 unmasking. Everything is scoped to the signed-in user's region subtree and masked; unmasked
 identities and sensitive blocks need their own capability and are audited (field names and
-purpose only, never the values)."""
+purpose only, never the values) in the transaction of the read itself: the answer is sent
+only once its audit row has committed.
+
+These are the busiest routes (issue 6: p95 <= 100 ms at 20 concurrent users), so they answer
+JSONResponse directly: the search module builds plain JSON-ready dicts, and FastAPI's
+response validation of an untyped `dict` would only cost CPU.
+"""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Body, Depends, Query, Request
+from fastapi.responses import JSONResponse
 
 from safetynet.audit.service import record as audit_record
 from safetynet.auth import errors
@@ -40,8 +47,9 @@ def households(
     tier: str | None = Query(None, description="current household tier, e.g. dibao"),
     page: int = _PAGE, page_size: int = _PAGE_SIZE,
     user: CurrentUser = Depends(require("registry.read")),
-) -> dict:
-    """Search households in your region (masked)."""
+) -> JSONResponse:
+    """Search households in your region (masked). `total` counts matches up to 10,000;
+    `total_capped` is true when there are more (narrow the search to page beyond them)."""
     try:
         result = search.search_households(
             request.app.state.engine, scope=user.region_code, q=q, name=name, id_number=id_number,
@@ -50,46 +58,49 @@ def households(
         raise _invalid(e) from None
     except NotFoundError:
         raise errors.out_of_region() from None
-    return result.as_dict()
+    return JSONResponse(result.as_dict())
 
 
 @router.get("/households/{household_no}")
 def household(household_no: str, request: Request,
-              user: CurrentUser = Depends(require("registry.read"))) -> dict:
+              user: CurrentUser = Depends(require("registry.read"))) -> JSONResponse:
     """One household: members (masked), tier and history, region path, versions. The
     `sensitive` block (benefit amounts, support form, care level) only with
     registry.sensitive, and that read is audited."""
-    engine = request.app.state.engine
     sensitive = user.can("registry.sensitive")
-    try:
-        out = search.household_detail(engine, household_no=household_no, scope=user.region_code,
-                                      sensitive=sensitive)
-    except NotFoundError:
-        # a household outside the user's region answers exactly like a missing one
-        raise errors.out_of_region() from None
-    if sensitive:
-        audit_record(engine, actor=user, action="read", object_type="household",
-                     object_id=household_no, fields=list(search.SENSITIVE_FIELDS),
-                     purpose="household detail")
-    return out
+    engine = request.app.state.engine
+    # a sensitive read and its audit row in one transaction; a masked read needs none
+    with engine.begin() if sensitive else search.reading(engine) as conn:
+        try:
+            out = search.household_detail(conn, household_no=household_no, scope=user.region_code,
+                                          sensitive=sensitive)
+        except NotFoundError:
+            # a household outside the user's region answers exactly like a missing one
+            raise errors.out_of_region() from None
+        if sensitive:
+            audit_record(None, conn=conn, actor=user, action="read", object_type="household",
+                         object_id=household_no, fields=list(search.SENSITIVE_FIELDS),
+                         purpose="household detail")
+    return JSONResponse(out)
 
 
 @router.get("/persons/{person_id}")
 def person(person_id: int, request: Request,
-           user: CurrentUser = Depends(require("registry.read"))) -> dict:
+           user: CurrentUser = Depends(require("registry.read"))) -> JSONResponse:
     """One person (masked) with household and tier history."""
-    engine = request.app.state.engine
     sensitive = user.can("registry.sensitive")
-    try:
-        out = search.person_detail(engine, person_id=person_id, scope=user.region_code,
-                                   sensitive=sensitive)
-    except NotFoundError:
-        raise errors.out_of_region() from None
-    if sensitive:
-        audit_record(engine, actor=user, action="read", object_type="person",
-                     object_id=str(person_id), fields=list(search.SENSITIVE_FIELDS),
-                     purpose="person detail")
-    return out
+    engine = request.app.state.engine
+    with engine.begin() if sensitive else search.reading(engine) as conn:
+        try:
+            out = search.person_detail(conn, person_id=person_id, scope=user.region_code,
+                                       sensitive=sensitive)
+        except NotFoundError:
+            raise errors.out_of_region() from None
+        if sensitive:
+            audit_record(None, conn=conn, actor=user, action="read", object_type="person",
+                         object_id=str(person_id), fields=list(search.SENSITIVE_FIELDS),
+                         purpose="person detail")
+    return JSONResponse(out)
 
 
 @router.post("/persons/{person_id}/unmask")
@@ -97,15 +108,15 @@ def unmask(person_id: int, request: Request,
            purpose: str | None = Body(None, embed=True, description="why you need the full identity"),
            user: CurrentUser = Depends(require("registry.unmask"))) -> dict:
     """The full name and id number, for a stated purpose; audited."""
-    engine = request.app.state.engine
     purpose = (purpose or "").strip()
     if len(purpose) < 2:
         raise errors.invalid("purpose", "state the purpose of unmasking (at least 2 characters), "
                              "e.g. 'home visit verification'", "请填写查看完整身份信息的事由（至少 2 个字）")
-    try:
-        who = search.unmasked_identity(engine, person_id=person_id, scope=user.region_code)
-    except NotFoundError:
-        raise errors.out_of_region() from None
-    audit_record(engine, actor=user, action="unmask", object_type="person", object_id=str(person_id),
-                 fields=["id_number", "name"], purpose=purpose)
+    with request.app.state.engine.begin() as conn:
+        try:
+            who = search.unmasked_identity(conn, person_id=person_id, scope=user.region_code)
+        except NotFoundError:
+            raise errors.out_of_region() from None
+        audit_record(None, conn=conn, actor=user, action="unmask", object_type="person",
+                     object_id=str(person_id), fields=["id_number", "name"], purpose=purpose)
     return {"person_id": who["person_id"], "id_number": who["id_number"], "name": who["name"]}

@@ -12,9 +12,22 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Engine, and_, func, or_, select, union
+from sqlalchemy import (
+    Connection,
+    Engine,
+    String,
+    and_,
+    bindparam,
+    func,
+    literal_column,
+    or_,
+    select,
+    union,
+)
 
 from safetynet import identity
 from safetynet.errors import NotFoundError, SafetynetError
@@ -23,6 +36,10 @@ from safetynet.regions.model import LEVEL_LABELS_ZH, Level, short_code
 from safetynet.registry import model, store
 
 MAX_PAGE_SIZE = 200
+# Search counts matches only up to this many (a province-wide search may match hundreds of
+# thousands of households; counting them all costs more than the page itself) and pages only
+# through them: beyond it the caseworker narrows the search instead.
+TOTAL_CAP = 10_000
 SENSITIVE_FIELDS = ("monthly_benefit_fen", "support_form", "care_level")
 
 _h, _p, _m = store.households, store.persons, store.memberships
@@ -41,15 +58,54 @@ class InvalidQuery(SafetynetError):
 
 
 @dataclass(frozen=True)
+class _PathRow:
+    name: str
+    level: str
+
+
+@dataclass(frozen=True)
 class Page:
     items: list[dict]
-    total: int
+    total: int  # at most TOTAL_CAP; `total_capped` says there are more
     page: int
     page_size: int
+    total_capped: bool = False
 
     def as_dict(self) -> dict:
-        return {"items": self.items, "total": self.total, "page": self.page,
-                "page_size": self.page_size}
+        return {"items": self.items, "total": self.total, "total_capped": self.total_capped,
+                "page": self.page, "page_size": self.page_size}
+
+
+@contextmanager
+def reading(bind: Engine | Connection) -> Iterator[Connection]:
+    """The caller's connection (its transaction: e.g. the audit row of a sensitive read
+    commits with it), or a connection of its own from an engine. That one reads outside a
+    transaction: each statement sees committed data just as in READ COMMITTED, without the
+    BEGIN and ROLLBACK round trips (as many as the statements of a search)."""
+    if isinstance(bind, Connection):
+        yield bind
+        return
+    with bind.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        yield conn
+
+
+@contextmanager
+def _planned_for_its_values(conn: Connection) -> Iterator[None]:
+    """Send the statements inside unprepared on PostgreSQL. psycopg prepares a statement after
+    a few runs, and PostgreSQL then soon plans it once for any values (a generic plan); a
+    search's best plan depends on the values (a rare name: find the persons first; a whole
+    province without a filter: walk the households in order), and a generic plan for a rare
+    name walked every household of the province: 0.2 s at 200,000 persons instead of 1 ms."""
+    if conn.dialect.name != "postgresql":
+        yield
+        return
+    driver = conn.connection.driver_connection
+    threshold = driver.prepare_threshold
+    driver.prepare_threshold = None
+    try:
+        yield
+    finally:
+        driver.prepare_threshold = threshold
 
 
 # --- scope ---------------------------------------------------------------------------------
@@ -113,6 +169,11 @@ def _check_page(page: int, page_size: int) -> None:
     if not 1 <= page_size <= MAX_PAGE_SIZE:
         raise InvalidQuery("page_size", f"page_size must be 1–{MAX_PAGE_SIZE}, got {page_size}",
                            f"每页条数应为 1–{MAX_PAGE_SIZE}")
+    if (page - 1) * page_size >= TOTAL_CAP:
+        raise InvalidQuery("page", f"only the first {TOTAL_CAP:,} matches can be paged through "
+                           f"(page {page} of {page_size} starts after them); narrow the search by "
+                           "region, tier, name or id number",
+                           f"最多可翻阅前 {TOTAL_CAP} 条结果，请按区划、类别、姓名或身份证号缩小范围")
 
 
 def _id_condition(raw: str):  # noqa: ANN202
@@ -149,9 +210,39 @@ def _tier_value(tier: str) -> str:
 
 # --- search --------------------------------------------------------------------------------
 
+_r = regions_store.regions
+
+
+def _head(households, column):  # noqa: ANN001, ANN202
+    """SQL: a column of the household's current head, for each row of a search page."""
+    head_m, head_p = _m.alias("head_m"), _p.alias("head_p")
+    return (select(head_p.c[column.name]).join(head_m, head_m.c.person_id == head_p.c.id)
+            .where(head_m.c.household_id == households.c.id, head_m.c.valid_to.is_(None),
+                   head_m.c.relation == "head")
+            .limit(1).scalar_subquery())
+
+
+def _item_columns(households) -> tuple:  # noqa: ANN001
+    """A page of search results with each household's region name, tier, head and size in the
+    same statement. They are subqueries rather than joins so that they run (by index) only for
+    the page's rows after sorting, not for every match (a name shared by 1,500 persons at 1M).
+    `households` is the table or the matches selected from it."""
+    counted_m, shown_ht = _m.alias("counted_m"), _ht.alias("shown_ht")
+    h = households.c
+    return (
+        h.id, h.household_no, h.region_code, h.registration,
+        select(_r.c.name).where(_r.c.code == h.region_code).scalar_subquery().label("region_name"),
+        select(shown_ht.c.tier).where(shown_ht.c.household_id == h.id, shown_ht.c.until.is_(None))
+        .limit(1).scalar_subquery().label("tier"),
+        _head(households, _p.c.name).label("head_name"),
+        _head(households, _p.c.id_number).label("head_id_number"),
+        select(func.count()).where(counted_m.c.household_id == h.id, counted_m.c.valid_to.is_(None))
+        .scalar_subquery().label("members"),
+    )
+
 
 def search_households(
-    engine: Engine, *, scope: str, q: str | None = None, name: str | None = None,
+    bind: Engine | Connection, *, scope: str, q: str | None = None, name: str | None = None,
     id_number: str | None = None, region: str | None = None, tier: str | None = None,
     page: int = 1, page_size: int = 20,
 ) -> Page:
@@ -161,12 +252,13 @@ def search_households(
     `name` matches any current member, exactly or by its beginning; `id_number` is a full
     number or the last 4 characters; `region` narrows the scope; `tier` is the household's
     current tier; `q` is free text: household number, name, or id number by its shape.
+    Matches are counted up to TOTAL_CAP (`total_capped` when there are more).
     """
     _check_page(page, page_size)
     within = narrower(scope, region)
     if within is None:
         raise NotFoundError(f"region {region} not found")
-    dialect = engine.dialect.name
+    dialect = bind.dialect.name
     conds = [region_condition(within)]
     person_conds = []
     if name and name.strip():
@@ -178,23 +270,40 @@ def search_households(
     if q and q.strip():
         conds.append(_free_text(q.strip(), dialect))
     if tier:
-        conds.append(_h.c.id.in_(select(_ht.c.household_id).where(
-            _ht.c.until.is_(None), _ht.c.tier == _tier_value(tier))))
+        conds.append(_tier_condition(_tier_value(tier), county_or_smaller=len(within) >= 6))
     where = and_(*conds)
-    r = regions_store.regions
-    page_q = (
-        select(_h.c.id, _h.c.household_no, _h.c.region_code, _h.c.registration,
-               r.c.name.label("region_name"), _ht.c.tier)
-        .join(r, r.c.code == _h.c.region_code)
-        .outerjoin(_ht, and_(_ht.c.household_id == _h.c.id, _ht.c.until.is_(None)))
-        .where(where).order_by(_h.c.region_code, _h.c.household_no)
-        .limit(page_size).offset((page - 1) * page_size)
-    )
-    with engine.connect() as conn:
-        total = conn.execute(select(func.count()).select_from(_h).where(where)).scalar_one()
-        rows = conn.execute(page_q).all()
-        items = _household_items(conn, rows)
-    return Page(items, total, page, page_size)
+    offset = (page - 1) * page_size
+    # Most searches match a few hundred households at most: one statement finds the matches
+    # (up to one past the cap), counts them and sorts out the page. The cap tells "exactly
+    # 10,000" from "more"; with more, the first of them are not the first in order, so the
+    # page comes from the ordered index instead (cheap then: matches are dense).
+    matched = select(_h.c.id, _h.c.household_no, _h.c.region_code, _h.c.registration).where(where) \
+        .limit(TOTAL_CAP + 1).subquery("matched")
+    counted_page = (select(*_item_columns(matched), func.count().over().label("total"))
+                    .order_by(matched.c.region_code, matched.c.household_no)
+                    .limit(page_size).offset(offset))
+    with reading(bind) as conn, _planned_for_its_values(conn):
+        rows = conn.execute(counted_page).all()
+        total = rows[0].total if rows else conn.execute(
+            select(func.count()).select_from(matched)).scalar_one()  # a page past the end
+        if total > TOTAL_CAP:
+            rows = conn.execute(select(*_item_columns(_h)).where(where)
+                                .order_by(_h.c.region_code, _h.c.household_no)
+                                .limit(page_size).offset(offset)).all()
+    items = [_household_item(row) for row in rows]
+    return Page(items, min(total, TOTAL_CAP), page, page_size, total_capped=total > TOTAL_CAP)
+
+
+def _tier_condition(tier: str, *, county_or_smaller: bool):  # noqa: ANN202
+    """SQL: the household's current tier is `tier`. Within a county or smaller, each candidate
+    household's tier is looked up by index (a few thousand look-ups at 1M persons); a
+    semi-join there had PostgreSQL hash every household of that tier in the province (70,000,
+    50-100 ms). Across a city or province the hash is the cheaper way."""
+    if county_or_smaller:
+        current = _ht.alias("current_ht")
+        return select(current.c.tier).where(current.c.household_id == _h.c.id,
+                                            current.c.until.is_(None)).limit(1).scalar_subquery() == tier
+    return _h.c.id.in_(select(_ht.c.household_id).where(_ht.c.until.is_(None), _ht.c.tier == tier))
 
 
 def _members_where(cond):  # noqa: ANN001, ANN202
@@ -215,48 +324,31 @@ def _free_text(q: str, dialect: str):  # noqa: ANN202
     return _h.c.id.in_(union(*subqueries))
 
 
-def _household_items(conn: Connection, rows: list) -> list[dict]:
-    """List items (masked) for a page of households, in the given order: one more query for
-    the heads and member counts."""
-    if not rows:
-        return []
-    ids = [row.id for row in rows]
-    heads, counts = {}, {}
-    for m in conn.execute(
-        select(_m.c.household_id, _m.c.relation, _p.c.name, _p.c.id_number)
-        .join(_p, _p.c.id == _m.c.person_id)
-        .where(_m.c.household_id.in_(ids), _m.c.valid_to.is_(None))
-    ):
-        counts[m.household_id] = counts.get(m.household_id, 0) + 1
-        if m.relation == "head":
-            heads[m.household_id] = m
-    out = []
-    for b in rows:
-        head = heads.get(b.id)
-        tier = b.tier or model.Tier.none.value
-        out.append({
-            "household_no": b.household_no, "region_code": b.region_code, "region_name": b.region_name,
-            "head_name": identity.mask_name(head.name) if head else None,
-            "head_id_number": identity.mask_id_number(head.id_number) if head else None,
-            "members": counts.get(b.id, 0), "tier": tier, "tier_label": model.TIER_LABELS[tier],
-            "registration": b.registration,
-            "registration_label": model.REGISTRATION_LABELS.get(b.registration, b.registration),
-        })
-    return out
+def _household_item(row) -> dict:  # noqa: ANN001
+    """A list item (masked) from a row of `_item_columns`."""
+    tier = row.tier or model.Tier.none.value
+    return {
+        "household_no": row.household_no, "region_code": row.region_code, "region_name": row.region_name,
+        "head_name": identity.mask_name(row.head_name) if row.head_name else None,
+        "head_id_number": identity.mask_id_number(row.head_id_number) if row.head_id_number else None,
+        "members": row.members, "tier": tier, "tier_label": model.TIER_LABELS[tier],
+        "registration": row.registration,
+        "registration_label": model.REGISTRATION_LABELS.get(row.registration, row.registration),
+    }
 
 
 # --- detail --------------------------------------------------------------------------------
 
 
-def region_path(conn: Connection, code: str) -> list[dict]:
-    """Names of the region and its ancestors, province first (for breadcrumbs). One query:
-    the ancestors' codes are the code's own prefixes (a level a place lacks, such as the
-    city of a municipality, simply is not found)."""
+def _path_codes(code: str) -> list[str]:
+    """The codes of a region and its ancestors, province first: the code's own prefixes
+    padded to 12 digits (a level a place lacks, such as the city of a municipality, is simply
+    not found in `regions`)."""
     prefixes = [code[:n] for n in (2, 4, 6, 9, 12, 14) if n <= len(code)]
-    codes = [p.ljust(12, "0") if len(p) < 12 else p for p in prefixes]
-    r = regions_store.regions
-    rows = {row.code: row for row in conn.execute(
-        select(r.c.code, r.c.name, r.c.level).where(r.c.code.in_(codes)))}
+    return [p.ljust(12, "0") if len(p) < 12 else p for p in prefixes]
+
+
+def _path_items(codes: list[str], rows: dict) -> list[dict]:
     out, seen = [], set()
     for c in codes:
         if c in rows and c not in seen:
@@ -264,6 +356,15 @@ def region_path(conn: Connection, code: str) -> list[dict]:
             out.append({"code": c, "name": rows[c].name, "level": rows[c].level,
                         "level_label": LEVEL_LABELS_ZH[Level(rows[c].level)]})
     return out
+
+
+def region_path(conn: Connection, code: str) -> list[dict]:
+    """Names of the region and its ancestors, province first (for breadcrumbs). One query."""
+    codes = _path_codes(code)
+    r = regions_store.regions
+    rows = {row.code: row for row in conn.execute(
+        select(r.c.code, r.c.name, r.c.level).where(r.c.code.in_(codes)))}
+    return _path_items(codes, rows)
 
 
 def _age(birth: dt.date, on: dt.date) -> int:
@@ -279,36 +380,64 @@ def _tier_item(tier: str | None) -> dict:
     return {"tier": tier, "tier_label": model.TIER_LABELS.get(tier, tier)}
 
 
-def household_detail(engine: Engine, *, household_no: str, scope: str, sensitive: bool = False,
+def _padded_prefix(code, n: int):  # noqa: ANN001, ANN202
+    """SQL: the first n digits of a region code padded to 12 (`_path_codes`, in SQL). The
+    numbers are written into the statement (constants, not parameters to bind each time)."""
+    first_n = func.substr(code, literal_column("1"), literal_column(str(n)), type_=String)
+    return func.substr(first_n + literal_column("'000000000000'", String), literal_column("1"),
+                       literal_column("12"), type_=String)
+
+
+_hv = store.household_versions
+# Household detail is the busiest read of the caseworker's screens: its statements are built
+# once (building a SELECT costs more Python than executing it) and the household comes with
+# its region path in the same round trip.
+_HOUSEHOLD_WITH_PATH = (
+    select(_h, _r.c.code.label("path_code"), _r.c.name.label("path_name"),
+           _r.c.level.label("path_level"))
+    .select_from(_h.outerjoin(_r, _r.c.code.in_(
+        [*(_padded_prefix(_h.c.region_code, n) for n in (2, 4, 6, 9, 12)), _h.c.region_code])))
+    .where(_h.c.household_no == bindparam("household_no"))
+)
+_HOUSEHOLD_MEMBERS = (
+    select(_p.c.id, _p.c.name, _p.c.id_number, _p.c.sex, _p.c.birth_date, _m.c.relation,
+           _m.c.valid_from, _pt.c.tier, _pt.c.since, *[_pt.c[f] for f in SENSITIVE_FIELDS])
+    .join(_m, _m.c.person_id == _p.c.id)
+    .outerjoin(_pt, and_(_pt.c.person_id == _p.c.id, _pt.c.until.is_(None)))
+    .where(_m.c.household_id == bindparam("household_id"), _m.c.valid_to.is_(None))
+    .order_by(_m.c.relation != "head", _p.c.birth_date, _p.c.id)
+)
+_HOUSEHOLD_TIER_HISTORY = (
+    select(_ht.c.tier, _ht.c.since, _ht.c.until).where(_ht.c.household_id == bindparam("household_id"))
+    .order_by(_ht.c.since.desc(), _ht.c.id.desc())
+)
+_HOUSEHOLD_VERSIONS = (
+    select(_hv.c.version, _hv.c.data, _hv.c.superseded_at, _hv.c.import_id)
+    .where(_hv.c.household_id == bindparam("household_id")).order_by(_hv.c.version)
+)
+
+
+def household_detail(bind: Engine | Connection, *, household_no: str, scope: str, sensitive: bool = False,
                      on: dt.date | None = None) -> dict:
     """A household with current members (masked), tier and its history, region path names and
     versions. With `sensitive` a `sensitive` block holds each member's benefit amount, support
-    form and care level (the caller audits that read). Outside the scope: NotFoundError."""
+    form and care level (the caller audits that read, in the same transaction when it passes
+    a connection). Outside the scope: NotFoundError."""
     on = on or dt.date.today()
-    with engine.connect() as conn:
-        h = conn.execute(select(_h).where(_h.c.household_no == household_no)).mappings().first()
+    with reading(bind) as conn:
+        rows = conn.execute(_HOUSEHOLD_WITH_PATH, {"household_no": household_no}).mappings().all()
+        h = rows[0] if rows else None
         if h is None or not household_in_scope(h["region_code"], h["grid_code"], scope):
             raise NotFoundError(f"household {household_no} not found")
-        members = conn.execute(
-            select(_p.c.id, _p.c.name, _p.c.id_number, _p.c.sex, _p.c.birth_date, _m.c.relation,
-                   _m.c.valid_from, _pt.c.tier, _pt.c.since, *[_pt.c[f] for f in SENSITIVE_FIELDS])
-            .join(_m, _m.c.person_id == _p.c.id)
-            .outerjoin(_pt, and_(_pt.c.person_id == _p.c.id, _pt.c.until.is_(None)))
-            .where(_m.c.household_id == h["id"], _m.c.valid_to.is_(None))
-            .order_by(_m.c.relation != "head", _p.c.birth_date, _p.c.id)
-        ).all()
-        tier_history = conn.execute(
-            select(_ht.c.tier, _ht.c.since, _ht.c.until).where(_ht.c.household_id == h["id"])
-            .order_by(_ht.c.since.desc(), _ht.c.id.desc())
-        ).all()
-        versions = conn.execute(
-            select(store.household_versions.c.version, store.household_versions.c.data,
-                   store.household_versions.c.superseded_at, store.household_versions.c.import_id)
-            .where(store.household_versions.c.household_id == h["id"])
-            .order_by(store.household_versions.c.version)
-        ).all()
-        path = region_path(conn, h["region_code"])
-        current_tier = next((t.tier for t in tier_history if t.until is None), None)
+        key = {"household_id": h["id"]}
+        members = conn.execute(_HOUSEHOLD_MEMBERS, key).all()
+        tier_history = conn.execute(_HOUSEHOLD_TIER_HISTORY, key).all()
+        # a household's first version has no superseded ones (the import writes a version row
+        # only when it replaces the current one): no query needed
+        versions = conn.execute(_HOUSEHOLD_VERSIONS, key).all() if h["version"] > 1 else []
+    path = _path_items(_path_codes(h["region_code"]), {
+        r["path_code"]: _PathRow(r["path_name"], r["path_level"]) for r in rows if r["path_code"]})
+    current_tier = next((t.tier for t in tier_history if t.until is None), None)
     out = {
         "household_no": h["household_no"], "region_code": h["region_code"],
         "region_name": path[-1]["name"] if path else None, "region_path": path,
@@ -375,12 +504,12 @@ def _person_scope_household(conn: Connection, person_id: int):  # noqa: ANN202
     ).first()
 
 
-def person_detail(engine: Engine, *, person_id: int, scope: str, sensitive: bool = False,
+def person_detail(bind: Engine | Connection, *, person_id: int, scope: str, sensitive: bool = False,
                   on: dt.date | None = None) -> dict:
     """A person (masked) with their household and tier history; scoped by the household they
     belong to (or last belonged to). With `sensitive`, benefit amounts per tier interval."""
     on = on or dt.date.today()
-    with engine.connect() as conn:
+    with reading(bind) as conn:
         p = _person_row(conn, person_id)
         hh = _person_scope_household(conn, person_id) if p else None
         if p is None or hh is None or not household_in_scope(hh.region_code, hh.grid_code, scope):
@@ -422,9 +551,9 @@ def person_detail(engine: Engine, *, person_id: int, scope: str, sensitive: bool
     return out
 
 
-def unmasked_identity(engine: Engine, *, person_id: int, scope: str) -> dict:
+def unmasked_identity(bind: Engine | Connection, *, person_id: int, scope: str) -> dict:
     """The full name and id number of a person in scope (the caller audits this read)."""
-    with engine.connect() as conn:
+    with reading(bind) as conn:
         p = _person_row(conn, person_id)
         hh = _person_scope_household(conn, person_id) if p else None
     if p is None or hh is None or not household_in_scope(hh.region_code, hh.grid_code, scope):

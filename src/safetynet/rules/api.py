@@ -1,7 +1,7 @@
 """`POST /assess` (mounted under /api/v1): the JSON contract of shared/spec/assess.md;
 `POST /counterfactual`: the same body, answered by rules/counterfactual.py.
 
-Invalid input answers HTTP 422 with `{"code": "invalid", "message": …, "field": …}`, where
+Invalid input answers HTTP 422 with the shared error body (api/errors.py), where
 `field` is the path of the first bad field (`members[0].income_monthly.wage`) and `message`
 names every problem. The body is read and validated by the rules model, not by FastAPI, so
 unknown fields are refused and the error shape is the platform's own.
@@ -18,6 +18,7 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
+from safetynet.api.errors import invalid
 from safetynet.rules import counterfactual as counterfactual_module
 from safetynet.rules import service
 from safetynet.rules.model import AssessInputError
@@ -39,8 +40,6 @@ _ERROR = {"description": "Invalid input: the field path and what valid input loo
               "message": "members[0].income_monthly.wage: must be a number ≥ 0; got -5"}}}}
 
 
-def _invalid(message: str, field: str | None) -> JSONResponse:
-    return JSONResponse(status_code=422, content={"code": "invalid", "message": message, "field": field})
 
 
 @router.post(
@@ -75,10 +74,10 @@ async def _answer(request: Request, use_case: Callable[..., dict]) -> JSONRespon
     try:
         payload = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        return _invalid(f"the body is not valid JSON: {e}", None)
+        raise invalid(f"the body is not valid JSON: {e}", None) from e
     lookup = getattr(request.app.state, "standards_lookup", None)
     try:
         result = await run_in_threadpool(use_case, payload, standards_lookup=lookup)
     except AssessInputError as e:
-        return _invalid(str(e), e.field)
+        raise invalid(str(e), e.field) from e
     return JSONResponse(result)

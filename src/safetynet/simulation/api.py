@@ -1,6 +1,6 @@
 """`POST /simulate` (mounted under /api/v1 by the lead): body {month, dibao_standard,
 region?} → the simulation result as JSON (money in fen). Invalid input answers 422
-`{"code": "invalid", "message": …, "field": …}` like the rules API."""
+with the shared error body (api/errors.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from safetynet.api.errors import invalid
 from safetynet.auth.deps import CurrentUser, current_user, ensure_in_scope
 from safetynet.simulation.model import SimulationInputError, check_month, check_region, parse_change
 
@@ -23,8 +24,6 @@ class SimulateBody(BaseModel):
                                                  "(default: they move with it, standards/links.yaml)")
 
 
-def _invalid(message: str, field: str) -> JSONResponse:
-    return JSONResponse(status_code=422, content={"code": "invalid", "message": message, "field": field})
 
 
 @router.post("/simulate", summary="Policy simulation: a changed dibao standard over the registry 政策模拟")
@@ -42,7 +41,7 @@ async def simulate(body: SimulateBody, request: Request,
         try:
             check()
         except SimulationInputError as e:
-            return _invalid(str(e), field)
+            raise invalid(str(e), field) from e
     region = body.region or user.scope_prefix
     ensure_in_scope(user, region)  # outside the user's region answers 404
     lake_dir = getattr(request.app.state, "lake_dir", None) or get_settings().data_dir / "lake"

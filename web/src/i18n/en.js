@@ -11,7 +11,20 @@ export default {
     dashboard: 'Dashboard', households: 'Households', feeds: 'Feed load ledger', standards: 'Standards',
     audit: 'Audit log', users: 'Users', openMenu: 'Open menu',
   },
-  header: { signOut: 'Sign out', region: 'Region' },
+  header: { signOut: 'Sign out', region: 'Region', userMenu: 'Account menu', changePassword: 'Change password' },
+  account: {
+    title: 'Change password', current: 'Current password', new: 'New password', confirm: 'Repeat the new password',
+    submit: 'Change password',
+    policy: 'At least 10 characters with both letters and digits; not the current password and not containing '
+      + 'your username.',
+    sessionsNote: 'Once changed, your sign-ins on other devices or browsers end; this page stays signed in.',
+    required: 'Enter your current password and the new one', mismatch: 'The two new passwords differ',
+    done: 'Password changed; {n} other sign-in(s) ended',
+  },
+  tierHistory: {
+    tier: 'Tier', since: 'Since', until: 'Until', current: 'Current', household: 'Household',
+    benefit: 'Monthly benefit (yuan)', empty: 'No tier records',
+  },
   login: {
     title: 'Sign in', username: 'Username', password: 'Password', totp: 'Authenticator code',
     totpHint: 'Enter the 6-digit code from your authenticator app', submit: 'Sign in',
@@ -45,12 +58,13 @@ export default {
     tier: 'Tier', householdNo: 'Household no.', headName: 'Head', headId: 'Head ID number',
     members: 'Members', registration: 'Registration', regionName: 'Region',
     idInvalid: 'ID number: enter all 18 characters (last may be X) or the last 4 digits',
+    capped: 'More than {n} households match; only the first {n} can be paged. Add a name, region or tier to narrow the search',
     detailTitle: 'Household', tabMembers: 'Members', tabTier: 'Tier and history', tabVerification: 'Verification report',
     tabWarnings: 'Warnings', tabChain: 'Assistance chain', tabVersions: 'Versions', tabSensitive: 'Income and disability',
     verificationEmpty: 'The economic-condition verification report appears here once verification is live',
     warningsEmpty: 'Monitoring warnings appear here once monitoring is live',
     chainEmpty: 'The "one household, one assistance chain" record appears here once case handling is live',
-    currentTier: 'Current tier', since: 'Since', until: 'Until', reason: 'Reason', version: 'Version',
+    currentTier: 'Current tier', version: 'Version',
     changedAt: 'Changed at', changedBy: 'Changed by', regionPath: 'Region path', grid: 'Grid', address: 'Address', phone: 'Phone',
     notFound: 'No such household, or it is outside your region',
   },
@@ -84,6 +98,9 @@ export default {
     title: 'Users', username: 'Username', displayName: 'Name', role: 'Role', region: 'Region',
     department: 'Department', active: 'Active', password: 'Initial password', resetPassword: 'Reset password',
     newUser: 'New user', editUser: 'Edit user', saved: 'Saved', newPassword: 'New password (leave empty to keep)',
+    locked: 'Locked', lockedUntil: 'Too many failed sign-ins; locked until {at}', unlock: 'Unlock',
+    ownPassword: 'Change your own password with "Change password" in the account menu (top right; asks for the '
+      + 'current one)',
   },
   department: {
     medical_insurance: 'Medical insurance', education: 'Education', hr_social_security: 'HR & social security',
