@@ -154,7 +154,12 @@ def test_same_file_twice_is_unchanged(engine: Engine, tmp_path: Path) -> None:
     assert before == after
 
 
-def test_duplicates_and_corrections_keep_history(engine: Engine, tmp_path: Path) -> None:
+@pytest.mark.parametrize("bucket_rows", [service.CLASSIFY_BUCKET_ROWS, 1])
+def test_duplicates_and_corrections_keep_history(engine: Engine, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch, bucket_rows: int) -> None:
+    """Also with the record_ids classified in several hash buckets (one query each), as a
+    re-delivered snapshot of millions of rows is."""
+    monkeypatch.setattr(service, "CLASSIFY_BUCKET_ROWS", bucket_rows)
     rows = med_rows(3)
     [a] = ingest(engine, tmp_path, write_csv(tmp_path / "a" / "medical_202510.csv", MED_EN, [*rows, rows[0]]))
     assert (a.accepted, a.duplicate) == (3, 1)  # a row repeated inside one file

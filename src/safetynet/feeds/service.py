@@ -40,6 +40,8 @@ from safetynet.feeds import staging, store
 from safetynet.feeds.model import Feed, parse_file_name
 from safetynet.tabular import file_digest
 
+# rows of a delivery classified per DuckDB query (see _classify): bounds its hash tables
+CLASSIFY_BUCKET_ROWS = 1_000_000
 MAX_REPORTED_ERRORS = 1000  # per file; every quarantined row is in the quarantine table
 Progress = Callable[[str, int, int], None]
 
@@ -281,18 +283,24 @@ def _classify(conn: Connection, con: duckdb.DuckDBPyConnection, feed: Feed, stag
     n = staged.rows
     files = committed_files(conn, feed.name, lake_dir)
     listed = ", ".join(_sql_literal(str(f)) for f in files)
+    # The record_ids are split into buckets by hash, one query each: every hash table of a
+    # query then holds a bucket's record_ids only. A monthly snapshot feed re-delivers all its
+    # records, so every row is "touched", and one query over millions of (record_id, digest)
+    # strings ran out of DuckDB's memory (its IN-subquery and arg_min states do not spill).
+    buckets = max(1, -(-n // CLASSIFY_BUCKET_ROWS))
+    mine = "TRUE" if buckets == 1 else f"hash(record_id) % {buckets} = $bucket"
     # the lake's versions of this file's record_ids only (a semi join before the grouping)
     prior = (f"SELECT record_id, max(version) AS v, arg_max(content_digest, version) AS pd "
              f"FROM read_parquet([{listed}], union_by_name = true) SEMI JOIN ids USING (record_id) "
              f"GROUP BY record_id") if files else (
         "SELECT NULL::VARCHAR AS record_id, NULL::INTEGER AS v, NULL::VARCHAR AS pd WHERE false")
     con.register("quarantined", _unresolved_quarantine(conn, feed.name))
-    hits = con.execute(f"""
+    sql = f"""
         WITH n AS (SELECT record_id, content_digest AS d, line - 2 AS i FROM {staged.sql_source}
-                   WHERE record_id IS NOT NULL),
+                   WHERE record_id IS NOT NULL AND {mine}),
              ids AS (SELECT record_id, count(*) AS k FROM n GROUP BY record_id),
              p AS ({prior}),
-             q AS (SELECT DISTINCT record_id, d FROM quarantined),
+             q AS (SELECT DISTINCT record_id, d FROM quarantined WHERE {mine}),
              touched AS (SELECT * FROM n WHERE record_id IN (SELECT record_id FROM ids WHERE k > 1)
                          OR record_id IN (SELECT record_id FROM p) OR record_id IN (SELECT record_id FROM q)),
              f AS (SELECT record_id, min(i) AS first, arg_min(d, i) AS fd FROM touched GROUP BY record_id)
@@ -302,8 +310,13 @@ def _classify(conn: Connection, con: duckdb.DuckDBPyConnection, feed: Feed, stag
         LEFT JOIN p ON p.record_id = t.record_id
         LEFT JOIN q ON q.record_id = t.record_id AND q.d = t.d
         WHERE f.first <> t.i OR p.record_id IS NOT NULL OR q.record_id IS NOT NULL
-    """).to_arrow_table()
-    con.unregister("quarantined")
+    """
+    try:
+        parts = [con.execute(sql, {"bucket": b} if buckets > 1 else None).to_arrow_table()
+                 for b in range(buckets)]
+    finally:
+        con.unregister("quarantined")
+    hits = pa.concat_tables(parts)
     i = hits.column("i").to_numpy()
     first = hits.column("first").to_numpy()
     same_first = hits.column("same_first").to_numpy(zero_copy_only=False)
