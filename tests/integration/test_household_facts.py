@@ -147,3 +147,69 @@ def test_synthetic_province(engine: Engine, tmp_path: Path, province: Path) -> N
     agreement = float((tier[dibao] == "dibao").mean())
     # measured 0.963 (131 of 136) with the rules' dated default standards (seed 1)
     assert dibao.sum() > 50 and agreement >= 0.9, agreement
+
+
+# --- the register snapshot: ADBC and the SQLAlchemy fallback give the same tables -----------
+
+def _assert_same_snapshots(engine: Engine, on: dt.date) -> tuple:
+    from safetynet.analytics.service import HOUSEHOLD_SNAPSHOT, PERSON_SNAPSHOT, registry_snapshot
+
+    fast_h, fast_p = registry_snapshot(engine, on=on, adbc=True)
+    rows_h, rows_p = registry_snapshot(engine, on=on, adbc=False)
+    assert fast_h.schema == rows_h.schema == HOUSEHOLD_SNAPSHOT
+    assert fast_p.schema == rows_p.schema == PERSON_SNAPSHOT
+    assert fast_h.equals(rows_h) and fast_p.equals(rows_p)
+    return fast_h, fast_p
+
+
+def test_snapshot_adbc_matches_rows_on_a_province(engine: Engine, province: Path) -> None:
+    registry_service.import_register(engine, directory=province / "registry",
+                                     as_of=dt.date(2025, 2, 28), partial=True)
+    h, p = _assert_same_snapshots(engine, dt.date(2025, 2, 28))
+    assert p.num_rows > 1000 and h.num_rows > 500
+    assert p.column("registered_tier").null_count < p.num_rows and p.column("birth_date").null_count == 0
+    # before the import: households listed, nobody a member yet (an empty person table)
+    h, p = _assert_same_snapshots(engine, dt.date(2024, 1, 1))
+    assert p.num_rows == 0 and h.num_rows > 500
+
+
+def test_snapshot_adbc_late_first_value(engine: Engine, tmp_path: Path) -> None:
+    # SQLite's ADBC driver types columns from what it has seen: the tier columns are NULL for
+    # the first 1,200 rows here and a string after (the driver's default batch is 1,024).
+    n = 1201
+    births = [str(dt.date(1950, 1, 1) + dt.timedelta(days=i)) for i in range(n)]
+    households = [[f"H{i:05d}", VILLAGE, "rural", "", "", ""] for i in range(n)]
+    persons = [[f"H{i:05d}", make_id(b, 1, sex="M"), "王某", "M", b, "head", "", "", "", "", ""]
+               for i, b in enumerate(births)]
+    persons[-1][6:8] = ["dibao", "2024-05-01"]
+    persons[-1][10] = "500.00"
+    d = write_register(tmp_path / "reg", households, persons)
+    report = registry_service.import_register(engine, directory=d, as_of=dt.date(2025, 1, 1))
+    assert not report.errors
+    h, p = _assert_same_snapshots(engine, dt.date(2025, 1, 31))
+    assert p.column("registered_tier").to_pylist() == [None] * (n - 1) + ["dibao"]
+    assert h.column("registered_tier").to_pylist()[-1] == "dibao"
+
+
+def test_fetch_arrow_reports_the_database_error(engine: Engine) -> None:
+    from safetynet.db import adbc_supported, fetch_arrow, make_engine
+
+    assert adbc_supported(engine)
+    assert not adbc_supported(make_engine("sqlite://"))  # in memory: only this process sees it
+    with pytest.raises(Exception, match="no_such_table"):
+        fetch_arrow(engine, "SELECT * FROM no_such_table")
+    with pytest.raises(ValueError, match="no ADBC path"):
+        fetch_arrow(make_engine("sqlite://"), "SELECT 1")
+
+
+def test_fetch_arrow_sqlite_path_with_uri_characters(tmp_path: Path) -> None:
+    import sqlite3
+
+    from safetynet.db import fetch_arrow, make_engine
+
+    path = tmp_path / "a #1 100%.sqlite3"  # the child opens the file by URI: these must be escaped
+    with sqlite3.connect(path) as c:
+        c.execute("CREATE TABLE t (n INTEGER, s TEXT)")
+        c.execute("INSERT INTO t VALUES (1, '甲'), (2, NULL)")
+    t = fetch_arrow(make_engine(f"sqlite:///{path}"), "SELECT n, s FROM t ORDER BY n")
+    assert t.to_pydict() == {"n": [1, 2], "s": ["甲", None]}

@@ -1,14 +1,17 @@
 """The analytics run: household facts for a month, from the registry snapshot and the lake.
 
 The registry snapshot is read from the store in one query per table and handed to the
-analytics backend as Arrow; the lake's committed Parquet files (the load ledger's, see
-`feeds.service.lake_files`) are read by the backend itself. Backend differences stay inside
-the backend class; `facts` builds the same expressions for every backend.
+analytics backend as Arrow (Arrow-native through ADBC on SQLite and PostgreSQL, see
+`db.fetch_arrow`; through SQLAlchemy rows for other databases); the lake's committed
+Parquet files (the load ledger's, see `feeds.service.lake_files`) are read by the backend
+itself. Backend differences stay inside the backend class; `facts` builds the same
+expressions for every backend.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import time
 from pathlib import Path
 
 import ibis
@@ -17,6 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy import Engine, and_, or_, select
 
+from safetynet import db
 from safetynet.analytics import facts
 from safetynet.feeds import service as feeds_service
 from safetynet.feeds.model import FEED_BY_NAME, Kind
@@ -27,6 +31,7 @@ FACT_FEEDS = ("social_insurance", "housing_fund", "vehicle", "property", "busine
               "medical", "education", "disaster", "disability", "unemployment", "death")
 MEMORY_LIMIT = "1.5GB"
 FETCH_ROWS = 200_000
+OUTPUT_BATCH_ROWS = 1_000_000
 
 _ARROW = {Kind.DATE: pa.date32(), Kind.MONEY: pa.int64(), Kind.DECIMAL: pa.decimal128(14, 2),
           Kind.INT: pa.int64()}
@@ -54,8 +59,9 @@ def _current(start, stop, on: dt.date):  # noqa: ANN001, ANN202
     return and_(start <= on, or_(stop.is_(None), stop > on))
 
 
-def _fetch_arrow(engine: Engine, query, schema: pa.Schema) -> pa.Table:  # noqa: ANN001
-    """One query, streamed in chunks, transposed column-wise into Arrow."""
+def _fetch_rows(engine: Engine, query, schema: pa.Schema) -> pa.Table:  # noqa: ANN001
+    """One query through SQLAlchemy, streamed in chunks, transposed column-wise into Arrow
+    (the fallback for databases without an ADBC path)."""
     batches = []
     with engine.connect() as conn:
         result = conn.execution_options(stream_results=True).execute(query)
@@ -66,9 +72,33 @@ def _fetch_arrow(engine: Engine, query, schema: pa.Schema) -> pa.Table:  # noqa:
     return pa.Table.from_batches(batches, schema=schema)
 
 
-def registry_snapshot(engine: Engine, *, on: dt.date) -> tuple[pa.Table, pa.Table]:
+def _fetch_adbc(engine: Engine, query, schema: pa.Schema) -> pa.Table:  # noqa: ANN001
+    """One query through ADBC, its columns cast to `schema` (the drivers' own types differ:
+    SQLite gives dates as text and an all-NULL column as int64, PostgreSQL int32 ids)."""
+    sql = str(query.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
+    t = db.fetch_arrow(engine, sql)
+    return pa.Table.from_arrays([_cast(c, f.type) for c, f in zip(t.columns, schema, strict=True)],
+                                schema=schema)
+
+
+def _cast(column: pa.ChunkedArray, to: pa.DataType) -> pa.ChunkedArray:
+    # SQLite's driver types a column without any value (or an empty result) as int64, which
+    # does not cast to a date: such a column is all nulls of the wanted type.
+    if column.null_count == len(column):
+        return pa.chunked_array([pa.nulls(len(column), to)])
+    return column.cast(to)
+
+
+def _fetch_arrow(engine: Engine, query, schema: pa.Schema, *, adbc: bool | None = None) -> pa.Table:  # noqa: ANN001
+    if adbc is None:
+        adbc = db.adbc_supported(engine)
+    return _fetch_adbc(engine, query, schema) if adbc else _fetch_rows(engine, query, schema)
+
+
+def registry_snapshot(engine: Engine, *, on: dt.date, adbc: bool | None = None) -> tuple[pa.Table, pa.Table]:
     """(households, persons) as Arrow: every household, and every person with a membership
-    current on `on`, with the tiers current on `on`."""
+    current on `on`, with the tiers current on `on`. `adbc` forces (True) or avoids (False)
+    the Arrow-native path; by default it is taken where the database has one."""
     h, ht = registry_store.households, registry_store.household_tiers
     p, m, pt = registry_store.persons, registry_store.memberships, registry_store.person_tiers
     hq = (select(h.c.id, h.c.household_no, h.c.region_code, h.c.registration, ht.c.tier)
@@ -80,7 +110,8 @@ def registry_snapshot(engine: Engine, *, on: dt.date) -> tuple[pa.Table, pa.Tabl
                         .outerjoin(pt, and_(pt.c.person_id == p.c.id,
                                             _current(pt.c.since, pt.c.until, on))))
            .order_by(m.c.household_id, p.c.id))
-    return _fetch_arrow(engine, hq, HOUSEHOLD_SNAPSHOT), _fetch_arrow(engine, pq_, PERSON_SNAPSHOT)
+    return (_fetch_arrow(engine, hq, HOUSEHOLD_SNAPSHOT, adbc=adbc),
+            _fetch_arrow(engine, pq_, PERSON_SNAPSHOT, adbc=adbc))
 
 
 # --- lake files -----------------------------------------------------------------------------
@@ -127,7 +158,13 @@ class DuckDBBackend:
         return self.con.create_table(name, expr, temp=True)
 
     def to_arrow(self, expr: ir.Table) -> pa.Table:
-        return expr.to_pyarrow()
+        # Streamed in batches: `to_pyarrow` has DuckDB materialise the whole result outside its
+        # memory limit and then copy it into Arrow (two copies: 16 GB peak at 10M persons).
+        # The batches carry DuckDB's own types (a sum is decimal128(38, 0)): each is cast to the
+        # expression's schema, as `to_pyarrow` does for the whole table.
+        schema = expr.schema().to_pyarrow()
+        reader = expr.to_pyarrow_batches(chunk_size=OUTPUT_BATCH_ROWS)
+        return pa.Table.from_batches([batch.cast(schema) for batch in reader], schema=schema)
 
     def close(self) -> None:
         self.con.disconnect()
@@ -152,24 +189,47 @@ def within_region(households: pa.Table, persons: pa.Table,
     return households, persons
 
 
-def household_facts(engine: Engine, *, month: str, lake_dir: Path,
-                    backend: str = "duckdb") -> tuple[pa.Table, pa.Table]:
+def household_facts(engine: Engine, *, month: str, lake_dir: Path, backend: str = "duckdb",
+                    timings: dict[str, float] | None = None) -> tuple[pa.Table, pa.Table]:
     """(households, persons) facts for `month` (YYYY-MM) as Arrow tables: the columns of
     `facts.HOUSEHOLD_COLUMNS` and `facts.PERSON_COLUMNS`. The registry snapshot is taken on
-    the month's last day; feeds without files give zeros/nulls."""
+    the month's last day; feeds without files give zeros/nulls. `timings`, when given,
+    receives the wall and CPU seconds of each step (benchmarks)."""
     if backend not in BACKENDS:
         raise ValueError(f"unknown analytics backend {backend!r}; available: {', '.join(BACKENDS)}")
+    clock = _Clock(timings)
     _, end, _, label = facts.month_window(month)
     lake_dir = Path(lake_dir)
     households, persons = registry_snapshot(engine, on=end)
+    clock.lap("register_export")
     b = BACKENDS[backend](lake_dir.parent / "tmp" / "analytics")
     try:
         h = b.from_arrow("registry_households", households)
         p = b.from_arrow("registry_persons", persons)
+        del households, persons  # the backend holds its own copy
+        clock.lap("register_to_backend")
         feeds = {f: b.from_parquet(f"lake_{f}", feed_files(engine, f, lake_dir=lake_dir, month=label),
                                    feed_schema(f)) for f in FACT_FEEDS}
         pf = b.materialize("person_facts", facts.person_facts(month=label, persons=p, feeds=feeds))
+        clock.lap("person_facts")
         hf = facts.household_facts(households=h, person_facts=pf)
-        return b.to_arrow(hf.order_by("household_id")), b.to_arrow(pf.order_by(["household_id", "person_id"]))
+        out = b.to_arrow(hf.order_by("household_id")), b.to_arrow(pf.order_by(["household_id", "person_id"]))
+        clock.lap("household_facts_and_output")
+        return out
     finally:
         b.close()
+
+
+class _Clock:
+    """Wall and CPU seconds (this process, every thread: DuckDB's too) per step into a
+    caller's dict as `step` and `step_cpu` (nothing when there is no dict)."""
+
+    def __init__(self, timings: dict[str, float] | None) -> None:
+        self.timings, self.last = timings, (time.perf_counter(), time.process_time())
+
+    def lap(self, step: str) -> None:
+        now = (time.perf_counter(), time.process_time())
+        if self.timings is not None:
+            self.timings[step] = now[0] - self.last[0]
+            self.timings[f"{step}_cpu"] = now[1] - self.last[1]
+        self.last = now
