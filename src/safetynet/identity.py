@@ -117,6 +117,20 @@ def mask_id_number(number: str) -> str:
     return number[:6] + "*" * (len(number) - 10) + number[-4:]
 
 
+def mask_household_no(number: str) -> str:
+    """Display form of a household number: an identity-number-like one (≥ 14 characters) as
+    identity numbers are masked (first 6 + last 4), a shorter one keeps its first 2 and last 4
+    characters (only the last 4 when it is 8 or shorter)."""
+    n = len(number or "")
+    if n >= 14:
+        return mask_id_number(number)
+    if n > 8:
+        return number[:2] + "*" * (n - 6) + number[-4:]
+    if n > 4:
+        return "*" * (n - 4) + number[-4:]
+    return "*" * n
+
+
 def mask_name(name: str) -> str:
     """Display convention: surname then one asterisk per remaining character ("张*")."""
     if not name:

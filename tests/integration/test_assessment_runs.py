@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from safetynet.assessment import model, service, store
 from safetynet.assessment.model import AssessmentInputError
 from safetynet.feeds import service as feeds_service
+from safetynet.identity import mask_household_no
 from safetynet.registry import service as registry_service
 from safetynet.standards import service as standards_service
 from tests.factories import VILLAGE, make_id, write_csv, write_register
@@ -183,9 +184,9 @@ def test_change_kinds_and_masking() -> None:
     got = np.array(["dibao", "none", "dibao", "dibao_edge", "none", "extremely_poor", "none"])
     assert model.change_kinds(reg, got).tolist() == ["new", "exit", "up", "down", "unchanged", "unchanged",
                                                      "unchanged"]
-    assert model.mask_household_no("370402198001010011") == "370402********0011"
-    assert model.mask_household_no("H000000009") == "H0****0009"
-    assert model.mask_household_no("12345678") == "****5678"
+    assert mask_household_no("370402198001010011") == "370402********0011"
+    assert mask_household_no("H000000009") == "H0****0009"
+    assert mask_household_no("12345678") == "****5678"
     assert model.check_region("370400000000") == "3704"
 
 

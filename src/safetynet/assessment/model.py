@@ -49,22 +49,6 @@ TIER_LABELS = {"extremely_poor": "特困", "dibao": "低保", "dibao_edge": "低
 _RANK = {t: i for i, t in enumerate(TIERS)}
 
 
-def mask_household_no(number: str) -> str:
-    """Display form of a household number: an identity-number-like one (≥ 14 characters) as
-    identity numbers are masked (first 6 + last 4), a shorter one keeps its first 2 and last 4
-    characters (only the last 4 when it is 8 or shorter)."""
-    from safetynet.identity import mask_id_number
-
-    n = len(number or "")
-    if n >= 14:
-        return mask_id_number(number)
-    if n > 8:
-        return number[:2] + "*" * (n - 6) + number[-4:]
-    if n > 4:
-        return "*" * (n - 4) + number[-4:]
-    return "*" * n
-
-
 def check_month(month: str) -> str:
     if not isinstance(month, str) or not _MONTH.match(month):
         raise AssessmentInputError("month", f"not a month: {month!r}; expected YYYY-MM (e.g. 2025-07)")

@@ -32,6 +32,7 @@ from safetynet.analytics.service import household_facts, within_region
 from safetynet.assessment import model, store
 from safetynet.db import bulk_insert
 from safetynet.errors import NotFoundError
+from safetynet.identity import mask_household_no
 from safetynet.regions import service as regions_service
 from safetynet.rules.service import assess_many
 from safetynet.standards import service as standards_service
@@ -268,7 +269,7 @@ def list_changes(engine: Engine, *, run_id: int, change: str | None = None, coun
         total = conn.execute(select(func.count()).select_from(a).where(*where)).scalar_one()
         rows = conn.execute(select(a).where(*where).order_by(a.c.household_id)
                             .limit(page_size).offset((page - 1) * page_size)).all()
-    items = [{"household_id": x.household_id, "household_no": model.mask_household_no(x.household_no),
+    items = [{"household_id": x.household_id, "household_no": mask_household_no(x.household_no),
               "county_code": x.county_code, "registered_tier": x.registered_tier or "none",
               "tier": x.tier, "tier_label": model.TIER_LABELS.get(x.tier, x.tier), "change": x.change,
               "change_label": model.CHANGE_LABELS[x.change], "benefit_fen": x.benefit_fen,

@@ -11,8 +11,11 @@ response validation of an untyped `dict` would only cost CPU.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import APIRouter, Body, Depends, Query, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy import Connection
 
 from safetynet.audit.service import record as audit_record
 from safetynet.auth import errors
@@ -61,46 +64,42 @@ def households(
     return JSONResponse(result.as_dict())
 
 
+def _scoped_read(request: Request, user: CurrentUser, fetch: Callable[[Connection, bool], dict], *,
+                 object_type: str, object_id: str, purpose: str) -> JSONResponse:
+    """One object of the user's region. One outside it answers exactly like a missing one.
+    With registry.sensitive the `sensitive` block is included and the read and its audit row
+    share one transaction; a masked read needs no transaction at all."""
+    sensitive = user.can("registry.sensitive")
+    engine = request.app.state.engine
+    with engine.begin() if sensitive else search.reading(engine) as conn:
+        try:
+            out = fetch(conn, sensitive)
+        except NotFoundError:
+            raise errors.out_of_region() from None
+        if sensitive:
+            audit_record(None, conn=conn, actor=user, action="read", object_type=object_type,
+                         object_id=object_id, fields=list(search.SENSITIVE_FIELDS), purpose=purpose)
+    return JSONResponse(out)
+
+
 @router.get("/households/{household_no}")
 def household(household_no: str, request: Request,
               user: CurrentUser = Depends(require("registry.read"))) -> JSONResponse:
     """One household: members (masked), tier and history, region path, versions. The
     `sensitive` block (benefit amounts, support form, care level) only with
     registry.sensitive, and that read is audited."""
-    sensitive = user.can("registry.sensitive")
-    engine = request.app.state.engine
-    # a sensitive read and its audit row in one transaction; a masked read needs none
-    with engine.begin() if sensitive else search.reading(engine) as conn:
-        try:
-            out = search.household_detail(conn, household_no=household_no, scope=user.region_code,
-                                          sensitive=sensitive)
-        except NotFoundError:
-            # a household outside the user's region answers exactly like a missing one
-            raise errors.out_of_region() from None
-        if sensitive:
-            audit_record(None, conn=conn, actor=user, action="read", object_type="household",
-                         object_id=household_no, fields=list(search.SENSITIVE_FIELDS),
-                         purpose="household detail")
-    return JSONResponse(out)
+    return _scoped_read(request, user, lambda conn, sensitive: search.household_detail(
+        conn, household_no=household_no, scope=user.region_code, sensitive=sensitive),
+        object_type="household", object_id=household_no, purpose="household detail")
 
 
 @router.get("/persons/{person_id}")
 def person(person_id: int, request: Request,
            user: CurrentUser = Depends(require("registry.read"))) -> JSONResponse:
-    """One person (masked) with household and tier history."""
-    sensitive = user.can("registry.sensitive")
-    engine = request.app.state.engine
-    with engine.begin() if sensitive else search.reading(engine) as conn:
-        try:
-            out = search.person_detail(conn, person_id=person_id, scope=user.region_code,
-                                       sensitive=sensitive)
-        except NotFoundError:
-            raise errors.out_of_region() from None
-        if sensitive:
-            audit_record(None, conn=conn, actor=user, action="read", object_type="person",
-                         object_id=str(person_id), fields=list(search.SENSITIVE_FIELDS),
-                         purpose="person detail")
-    return JSONResponse(out)
+    """One person (masked) with household and tier history; sensitive block as above."""
+    return _scoped_read(request, user, lambda conn, sensitive: search.person_detail(
+        conn, person_id=person_id, scope=user.region_code, sensitive=sensitive),
+        object_type="person", object_id=str(person_id), purpose="person detail")
 
 
 @router.post("/persons/{person_id}/unmask")
