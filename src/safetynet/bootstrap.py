@@ -22,6 +22,7 @@ def all_metadata() -> MetaData:
     import safetynet.auth.store  # noqa: F401
     import safetynet.feeds.store  # noqa: F401
     import safetynet.linkage.store  # noqa: F401
+    import safetynet.monitoring.store  # noqa: F401
     import safetynet.regions.store  # noqa: F401
     import safetynet.registry.store  # noqa: F401
     import safetynet.standards.store  # noqa: F401

@@ -1,0 +1,1 @@
+"""Monitoring: the warning catalogue, monthly monitor runs and the warnings they raise."""
