@@ -94,16 +94,24 @@ def bulk_insert(conn: Connection, table: Table, rows: list[dict]) -> None:
     if not rows:
         return
     columns = [c.name for c in table.columns if c.name in rows[0]]
-    data = list(zip(*_processed_columns(conn, table, columns, rows), strict=True))
+    insert_tuples(conn, table.name, columns, list(zip(*_processed_columns(conn, table, columns, rows),
+                                                      strict=True)))
+
+
+def insert_tuples(conn: Connection, table_name: str, columns: list[str], rows: list[tuple]) -> None:
+    """Rows already in the driver's form, in one driver call: COPY on PostgreSQL, sqlite3
+    executemany on SQLite (also for temporary tables the caller created)."""
+    if not rows:
+        return
     cursor = conn.connection.driver_connection.cursor()
     cols = ", ".join(columns)
     if conn.dialect.name == "postgresql":
-        with cursor.copy(f"COPY {table.name} ({cols}) FROM STDIN") as copy:
-            for row in data:
+        with cursor.copy(f"COPY {table_name} ({cols}) FROM STDIN") as copy:
+            for row in rows:
                 copy.write_row(row)
     else:
         marks = ", ".join("?" for _ in columns)
-        cursor.executemany(f"INSERT INTO {table.name} ({cols}) VALUES ({marks})", data)
+        cursor.executemany(f"INSERT INTO {table_name} ({cols}) VALUES ({marks})", rows)
 
 
 def bulk_update(conn: Connection, table: Table, rows: list[dict]) -> None:
@@ -143,14 +151,8 @@ def fetch_by_keys(conn: Connection, table: Table, key: str, keys: list, extra_wh
     key_type = "BIGINT" if isinstance(keys[0], int) else "TEXT"
     conn.exec_driver_sql("DROP TABLE IF EXISTS tmp_import_keys")
     conn.exec_driver_sql(f"CREATE TEMPORARY TABLE tmp_import_keys (k {key_type} PRIMARY KEY)")
+    insert_tuples(conn, "tmp_import_keys", ["k"], [(k,) for k in dict.fromkeys(keys)])
     cursor = conn.connection.driver_connection.cursor()
-    unique = [(k,) for k in dict.fromkeys(keys)]
-    if conn.dialect.name == "postgresql":
-        with cursor.copy("COPY tmp_import_keys (k) FROM STDIN") as copy:
-            for row in unique:
-                copy.write_row(row)
-    else:
-        cursor.executemany("INSERT INTO tmp_import_keys (k) VALUES (?)", unique)
     cols = ", ".join(f"t.{c.name}" for c in table.columns)
     where = f" WHERE {extra_where}" if extra_where else ""
     cursor.execute(f"SELECT {cols} FROM {table.name} t JOIN tmp_import_keys k ON t.{key} = k.k{where}")

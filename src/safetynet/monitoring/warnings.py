@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine, bindparam, case, func, select, text
 
-from safetynet.db import lock_for_import, reserve_ids
+from safetynet.db import insert_tuples, lock_for_import, reserve_ids
 from safetynet.monitoring.store import monitor_runs, warning_firings, warnings
 
 if TYPE_CHECKING:
@@ -143,16 +143,10 @@ def _load_temp(conn: Connection, name: str, columns: dict[str, str], rows: list[
     conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {name} ({ddl})")
     if not rows:
         return
-    cursor = conn.connection.driver_connection.cursor()
-    cols = ", ".join(columns)
+    insert_tuples(conn, name, list(columns), rows)
     if conn.dialect.name == "postgresql":
-        with cursor.copy(f"COPY {name} ({cols}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
         # temporary tables get no autovacuum statistics: without them the planner guesses its size
         conn.exec_driver_sql(f"ANALYZE {name}")
-    else:
-        cursor.executemany(f"INSERT INTO {name} ({cols}) VALUES ({', '.join('?' for _ in columns)})", rows)
 
 
 def _json_type(conn: Connection) -> str:
