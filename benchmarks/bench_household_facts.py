@@ -112,7 +112,8 @@ def build(work: Path, args: argparse.Namespace, month: str) -> None:
     from safetynet.synth.service import generate
 
     wanted = json.dumps({"persons": args.persons, "months": args.months, "seed": args.seed,
-                         "format": args.format, "split_register": args.split_register, "month": month})
+                         "format": args.format, "split_register": args.split_register, "month": month,
+                         **({"register_from_start": True} if args.register_from_start else {})})
     marker, db = work / "BUILDING", work / "safetynet.sqlite3"
     resume = marker.exists() and db.exists()
     if resume and marker.read_text() != wanted:
@@ -134,6 +135,8 @@ def build(work: Path, args: argparse.Namespace, month: str) -> None:
         engine.dispose()
         marker.write_text(wanted)
     _, end, _, _ = facts.month_window(month)
+    if args.register_from_start:  # every month's snapshot holds the register (monitoring benchmarks)
+        end = dt.date(2025, 1, 1)
     parts = ([synth / "registry"] if not args.split_register else
              split_register(synth / "registry", work / "registry_parts", args.split_register))
     done = _imported(db)
@@ -213,6 +216,9 @@ def main() -> None:
                     help="import the register per region prefix of N digits (4 = per city)")
     ap.add_argument("--ingest-memory", default=None, metavar="SIZE",
                     help="DuckDB memory limit of each feed load (e.g. 2GB; default: the feeds default)")
+    ap.add_argument("--register-from-start", action="store_true",
+                    help="import the register as of the first month's first day "
+                         "(default: the last month's end)")
     ap.add_argument("--compare-export", action="store_true",
                     help="also time the register export alone, through ADBC and through SQLAlchemy rows")
     ap.add_argument("--dir", type=Path, default=None, help="work directory (default: a temporary one)")

@@ -89,7 +89,8 @@ def _cast(column: pa.ChunkedArray, to: pa.DataType) -> pa.ChunkedArray:
     return column.cast(to)
 
 
-def _fetch_arrow(engine: Engine, query, schema: pa.Schema, *, adbc: bool | None = None) -> pa.Table:  # noqa: ANN001
+def fetch_query(engine: Engine, query, schema: pa.Schema, *, adbc: bool | None = None) -> pa.Table:  # noqa: ANN001
+    """One SQLAlchemy query as an Arrow table of `schema` (ADBC where the database has it)."""
     if adbc is None:
         adbc = db.adbc_supported(engine)
     return _fetch_adbc(engine, query, schema) if adbc else _fetch_rows(engine, query, schema)
@@ -110,8 +111,8 @@ def registry_snapshot(engine: Engine, *, on: dt.date, adbc: bool | None = None) 
                         .outerjoin(pt, and_(pt.c.person_id == p.c.id,
                                             _current(pt.c.since, pt.c.until, on))))
            .order_by(m.c.household_id, p.c.id))
-    return (_fetch_arrow(engine, hq, HOUSEHOLD_SNAPSHOT, adbc=adbc),
-            _fetch_arrow(engine, pq_, PERSON_SNAPSHOT, adbc=adbc))
+    return (fetch_query(engine, hq, HOUSEHOLD_SNAPSHOT, adbc=adbc),
+            fetch_query(engine, pq_, PERSON_SNAPSHOT, adbc=adbc))
 
 
 # --- lake files -----------------------------------------------------------------------------

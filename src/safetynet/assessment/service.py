@@ -28,7 +28,7 @@ from sqlalchemy import Engine, func, select, update
 import safetynet
 from safetynet.analytics.adapter import to_assess_inputs
 from safetynet.analytics.facts import month_window
-from safetynet.analytics.service import household_facts, within_region
+from safetynet.analytics.service import fetch_query, household_facts, within_region
 from safetynet.assessment import model, store
 from safetynet.db import bulk_insert
 from safetynet.errors import NotFoundError
@@ -285,3 +285,21 @@ def person_results(engine: Engine, *, run_id: int) -> list[dict]:
     with engine.connect() as conn:
         rows = conn.execute(select(p).where(p.c.run_id == run_id).order_by(p.c.person_id)).mappings().all()
     return [dict(x) for x in rows]
+
+
+CHANGED_RESULTS = pa.schema([("month", pa.string()), ("run_id", pa.int64()), ("household_id", pa.int64()),
+                             ("tier", pa.string()), ("registered_tier", pa.string()), ("change", pa.string()),
+                             ("per_capita_income_fen", pa.int64()), ("dibao_standard_fen", pa.int64())])
+
+
+def changed_results(engine: Engine, *, months: list[str]) -> pa.Table:
+    """The results of completed runs of `months` for enrolled households the rules would move (change
+    other than unchanged), as Arrow (monitoring's exit checks read them). A month assessed twice gives
+    both runs' rows: the reader keeps the latest run per household and month."""
+    r, u = store.assessment_results, store.assessment_runs
+    query = (select(u.c.month, r.c.run_id, r.c.household_id, r.c.tier, r.c.registered_tier, r.c.change,
+                    r.c.per_capita_income_fen, r.c.dibao_standard_fen)
+             .select_from(r.join(u, u.c.id == r.c.run_id))
+             .where(u.c.status == model.RunStatus.completed, u.c.month.in_(months),
+                    r.c.registered_tier.is_not(None), r.c.change != model.Change.unchanged))
+    return fetch_query(engine, query, CHANGED_RESULTS)

@@ -11,6 +11,8 @@ from safetynet.cli.demo import demo, serve
 from safetynet.feeds.cli import app as feeds_app
 from safetynet.linkage.cli import app as linkage_app
 from safetynet.monitoring.catalogue_cli import app as monitor_app
+from safetynet.monitoring.run_cli import run_command as monitor_run
+from safetynet.monitoring.score_cli import score_command as monitor_score
 from safetynet.monitoring.warnings_cli import app as warnings_app
 from safetynet.regions.cli import app as regions_app
 from safetynet.registry.cli import app as registry_app
@@ -53,6 +55,8 @@ app.add_typer(linkage_app, name="linkage")
 app.add_typer(assessment_app, name="assessment")
 app.add_typer(users_app, name="users")
 app.add_typer(verify_app, name="verify")
+monitor_app.command("run")(monitor_run)
+monitor_app.command("score")(monitor_score)
 app.add_typer(monitor_app, name="monitor")
 app.add_typer(warnings_app, name="warnings")
 

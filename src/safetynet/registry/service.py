@@ -13,7 +13,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import Engine, and_, select, update
+import pyarrow as pa
+from sqlalchemy import Engine, and_, or_, select, update
 
 from safetynet import identity
 from safetynet.db import bulk_insert, bulk_update, fetch_by_keys, lock_for_import, reserve_ids
@@ -362,3 +363,25 @@ def list_imports(engine: Engine, *, limit: int = 20) -> list[dict]:
     with engine.connect() as conn:
         rows = conn.execute(select(ri).order_by(ri.c.id.desc()).limit(limit)).mappings()
         return [dict(r) for r in rows]
+
+
+OVERLAPPING_ENROLMENTS = pa.schema([("id_number", pa.string()), ("household_id", pa.int64()),
+                                    ("other_household_id", pa.int64()), ("since", pa.date32())])
+
+
+def overlapping_enrolments(engine: Engine, *, on: dt.date, tiers: tuple[str, ...]) -> pa.Table:
+    """People whose enrolment (a tier in `tiers`) current on `on` overlaps an enrolment of theirs in
+    another household: a second region enrolled them from a date before the first enrolment ended.
+    (An ordinary move closes the old enrolment on the day the new one starts, so it does not overlap.)"""
+    n, o, p = store.person_tiers.alias("n"), store.person_tiers.alias("o"), store.persons
+    query = (select(p.c.id_number, n.c.household_id, o.c.household_id, n.c.since)
+             .select_from(n.join(o, and_(o.c.person_id == n.c.person_id, o.c.id != n.c.id))
+                          .join(p, p.c.id == n.c.person_id))
+             .where(n.c.tier.in_(tiers), o.c.tier.in_(tiers), o.c.household_id != n.c.household_id,
+                    n.c.since <= on, or_(n.c.until.is_(None), n.c.until > on),
+                    o.c.since <= on, o.c.since < n.c.since, or_(o.c.until.is_(None), o.c.until > n.c.since)))
+    with engine.connect() as conn:
+        rows = conn.execute(query).all()  # few: a rectification target, not a population
+    columns = list(zip(*rows, strict=True)) if rows else [[] for _ in OVERLAPPING_ENROLMENTS]
+    return pa.table([pa.array(c, f.type) for c, f in zip(columns, OVERLAPPING_ENROLMENTS, strict=True)],
+                    schema=OVERLAPPING_ENROLMENTS)

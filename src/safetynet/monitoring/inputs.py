@@ -1,0 +1,105 @@
+"""What a monitor run reads, prepared once and shared by every indicator.
+
+- `people`: everyone in the register on the month's last day, one row per person: id_number,
+  person_id, household_id, household_no, region_code, relation, birth_date, `tier` (the person's
+  enrolment, else the household's, else "none") — the population a rule watches is decided on it.
+- `feed(name)`: a feed's lake rows delivered up to the month, each record at its latest version.
+- `income`: per person, counted income of each of the 12 months to M in wide form (`inc_0` = M,
+  `inc_1` = M−1, …; null where the person has no row that month), so that any window up to a year is
+  a sum of columns and one pass over social insurance serves every rule.
+- `delivered`: which of those 12 months the social-insurance feed delivered at all (a person without
+  a row in a delivered month earned nothing that month; in a month not delivered nothing is known).
+- `household_income`: members' counted income over the 12 months, per household.
+- `assessment`: the batch assessment's results (the rules engine) for the months of the window.
+- `tier_moves`: enrolments opened in the month for a person still enrolled elsewhere.
+
+Counted income follows analytics.facts (DOMAIN.md §3): wages, pensions (except the resident scheme's
+basic pension) and unemployment benefit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import ibis.expr.types as ir
+
+from safetynet.analytics.facts import RESIDENT_PENSION_MARK
+
+WINDOW_MONTHS = 12
+
+
+def month_labels(month: str, count: int = WINDOW_MONTHS) -> list[str]:
+    """[M, M−1, …] as YYYY-MM, `count` of them."""
+    y, m = int(month[:4]), int(month[5:7])
+    out = []
+    for k in range(count):
+        yy, mm = divmod(y * 12 + (m - 1) - k, 12)
+        out.append(f"{yy:04d}-{mm + 1:02d}")
+    return out
+
+
+def month_bounds(month: str) -> tuple[dt.date, dt.date]:
+    """First and last day of a YYYY-MM month."""
+    y, m = int(month[:4]), int(month[5:7])
+    first = dt.date(y, m, 1)
+    nxt = dt.date(y + (m == 12), m % 12 + 1, 1)
+    return first, nxt - dt.timedelta(days=1)
+
+
+@dataclass
+class Inputs:
+    month: str
+    first: dt.date  # the month's first day
+    end: dt.date  # its last day: the day the register and "active" records are taken
+    labels: list[str]  # the 12 window months, M first
+    people: ir.Table
+    feed: Callable[[str], ir.Table]
+    income: ir.Table
+    delivered: list[bool]  # per label: social insurance delivered that month
+    household_income: ir.Table
+    assessment: ir.Table  # month, household_id, tier, registered_tier, change, per_capita_income_fen, ...
+    tier_moves: ir.Table  # id_number, household_id, other_household_id, since
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def window_start(self) -> dt.date:
+        return month_bounds(self.labels[-1])[0]
+
+
+def people_table(persons: ir.Table, households: ir.Table) -> ir.Table:
+    """The register's people with their household's place and the tier a rule's population is
+    decided on."""
+    h = households.select("household_id", "household_no", "region_code",
+                          household_tier=households.registered_tier)
+    t = persons.left_join(h, "household_id").drop("household_id_right")
+    tier = t.registered_tier.fill_null(t.household_tier).fill_null("none")
+    return t.select("id_number", "person_id", "household_id", "household_no", "region_code", "relation",
+                    "birth_date", tier=tier)
+
+
+def income_table(si: ir.Table, labels: list[str]) -> ir.Table:
+    """Counted income per person and window month (wide; see the module docstring)."""
+    s = si.filter(si.month.isin(labels))
+    resident = s.employer.fill_null("").contains(RESIDENT_PENSION_MARK)
+    s = s.filter(~((s.kind == "pension") & resident))
+    return s.group_by("id_number").aggregate(**{
+        f"inc_{k}": s.amount_fen.sum(where=s.month == label) for k, label in enumerate(labels)})
+
+
+def delivered_months(si: ir.Table, labels: list[str]) -> ir.Table:
+    s = si.filter(si.month.isin(labels))
+    return s.select("month").distinct()
+
+
+def household_income_table(people: ir.Table, income: ir.Table, months: int) -> ir.Table:
+    """Members' counted income over the 12 months, and the member count, per household."""
+    total = sum(income[f"inc_{k}"].fill_null(0) for k in range(months))
+    i = income.select("id_number", income_12m_fen=total)
+    p = people.left_join(i, "id_number")
+    return p.group_by("household_id").aggregate(
+        household_income_12m_fen=p.income_12m_fen.fill_null(0).sum(), members=p.count())
+
+
+

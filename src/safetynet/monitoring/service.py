@@ -1,0 +1,139 @@
+"""The monthly monitor run: every catalogue rule over the register, the lake and the batch assessment,
+its warnings recorded idempotently, and a run report.
+
+One run = one `monitor_runs` row. The candidates of all rules are computed first (nothing is written
+while the backend works) and recorded in one transaction, so a crash leaves the store as it was and
+the run marked failed; running the month again is safe (see warnings.record_warnings).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import resource
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+import pyarrow as pa
+from sqlalchemy import Engine
+
+from safetynet.analytics import service as analytics
+from safetynet.analytics.facts import latest_versions
+from safetynet.assessment import service as assessment_service
+from safetynet.monitoring import engine as rules_engine
+from safetynet.monitoring.catalogue import ENROLLED_TIERS, Catalogue, load_catalogue
+from safetynet.monitoring.inputs import (
+    WINDOW_MONTHS,
+    Inputs,
+    delivered_months,
+    household_income_table,
+    income_table,
+    month_bounds,
+    month_labels,
+    people_table,
+)
+from safetynet.monitoring.warnings import check_month, finish_run, record_warnings, start_run
+from safetynet.registry import service as registry_service
+
+Progress = Callable[[str], None]
+
+
+def _peak_rss_bytes() -> int:
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024  # Linux reports KiB
+
+
+def _prepare(b, engine: Engine, *, month: str, lake_dir: Path) -> Inputs:  # noqa: ANN001
+    first, end = month_bounds(month)
+    labels = month_labels(month, WINDOW_MONTHS)
+    households, persons = analytics.registry_snapshot(engine, on=end)
+    h = b.from_arrow("mon_households", households)
+    p = b.from_arrow("mon_persons", persons)
+    del households, persons
+    people = b.materialize("mon_people", people_table(p, h))
+    cache: dict = {}
+
+    def feed(name: str):  # noqa: ANN202
+        if name not in cache:
+            files = analytics.feed_files(engine, name, lake_dir=lake_dir, month=month)
+            rows = latest_versions(b.from_parquet(f"mon_lake_{name}", files, analytics.feed_schema(name)))
+            cache[name] = rows.filter(rows.id_number.notnull())  # warnings name a person
+        return cache[name]
+
+    si = feed("social_insurance")
+    income = b.materialize("mon_income", income_table(si, labels))
+    seen = set(b.to_arrow(delivered_months(si, labels)).column("month").to_pylist())
+    household_income = b.materialize("mon_household_income",
+                                      household_income_table(people, income, len(labels)))
+    changed = assessment_service.changed_results(engine, months=labels)
+    assessment = b.from_arrow("mon_assessment", changed)
+    a = assessment
+    a = a.mutate(_last=a.run_id.max().over(group_by=[a.month, a.household_id]))
+    assessment = a.filter(a.run_id == a._last).drop("_last")
+    moves = b.from_arrow("mon_tier_moves", registry_service.overlapping_enrolments(
+        engine, on=end, tiers=ENROLLED_TIERS))
+    return Inputs(month=month, first=first, end=end, labels=labels, people=people, feed=feed, income=income,
+                  delivered=[label in seen for label in labels], household_income=household_income,
+                  assessment=assessment, tier_moves=moves)
+
+
+def _counts(candidates: pa.Table) -> dict:
+    rules = Counter(candidates.column("rule").to_pylist())
+    levels = Counter(candidates.column("level").to_pylist())
+    counties = Counter(r[:6] for r in candidates.column("region_code").to_pylist())
+    return {"by_rule": dict(sorted(rules.items())), "by_level": dict(sorted(levels.items())),
+            "by_county": dict(sorted(counties.items()))}
+
+
+def run_month(engine: Engine, *, month: str, lake_dir: Path, actor: str, backend: str = "duckdb",
+              catalogue: Catalogue | None = None, progress: Progress | None = None) -> dict:
+    """Evaluate the catalogue for `month` (YYYY-MM) and record its warnings. Returns the run report:
+    run_id, month, engine, counts (by rule, level and county), recorded (created/updated/unchanged),
+    per-rule seconds, notes (rules that could not look, and why), seconds and peak memory."""
+    check_month(month)
+    if backend not in analytics.BACKENDS:
+        raise ValueError(f"unknown monitoring engine {backend!r}; available: {', '.join(analytics.BACKENDS)}")
+    say = progress or (lambda _msg: None)
+    catalogue = catalogue or load_catalogue()
+    _, end = month_bounds(month)
+    rules_engine.check_catalogue(catalogue, end)
+    t0, cpu0 = time.perf_counter(), time.process_time()
+    run_id = start_run(engine, month=month, engine_name=backend, catalogue_digest=catalogue.digest(),
+                       actor=actor)
+    lake_dir = Path(lake_dir)
+    b = analytics.BACKENDS[backend](lake_dir.parent / "tmp" / "monitoring")
+    try:
+        say("reading the register, income and assessments")
+        x = _prepare(b, engine, month=month, lake_dir=lake_dir)
+        timings = {"inputs": round(time.perf_counter() - t0, 3)}
+        parts = []
+        for rule in catalogue:
+            say(f"rule {rule.id}")
+            t = time.perf_counter()
+            fetched = b.to_arrow(rules_engine.rule_candidates(x, rule))
+            parts.append(rules_engine.finish_candidates(rule, fetched))
+            timings[rule.id] = round(time.perf_counter() - t, 3)
+        candidates = pa.concat_tables(parts)
+        say(f"recording {candidates.num_rows:,} warnings")
+        t = time.perf_counter()
+        recorded = record_warnings(engine, run_id=run_id, month=month, candidates=candidates,
+                                   suppression={r.id: r.suppression_months for r in catalogue})
+        timings["record"] = round(time.perf_counter() - t, 3)
+    except BaseException:
+        finish_run(engine, run_id, status="failed", seconds=time.perf_counter() - t0,
+                   peak_rss_bytes=_peak_rss_bytes())
+        raise
+    finally:
+        b.close()
+    seconds = time.perf_counter() - t0
+    report = {"run_id": run_id, "month": month, "engine": backend, "catalogue_digest": catalogue.digest(),
+              "warnings": candidates.num_rows, **_counts(candidates), "recorded": recorded,
+              "notes": x.notes, "timings": timings, "seconds": round(seconds, 3),
+              "cpu_seconds": round(time.process_time() - cpu0, 3), "peak_rss_bytes": _peak_rss_bytes(),
+              "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+    finish_run(engine, run_id, seconds=seconds, peak_rss_bytes=report["peak_rss_bytes"],
+               counts={k: report[k] for k in ("warnings", "by_rule", "by_level", "by_county", "recorded",
+                                              "notes", "timings")})
+    return report
