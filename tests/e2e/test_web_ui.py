@@ -107,6 +107,8 @@ def test_search_open_household_masked_then_unmask_with_purpose(demo_site: DemoSi
     link = page.get_by_test_id(f"hh-{hh['household_no']}")
     expect(link).to_be_visible()
     rows = page.get_by_test_id("household-table").locator(".el-table__body tr")
+    # the table may still show the rows of the page's first listing for a moment: wait for them to go
+    expect(rows.filter(has_not_text=last4)).to_have_count(0)
     for text in rows.all_inner_texts():  # every row is masked and ends in the searched digits
         ids = re.findall(r"\d{6}\*{8}\d{3}[\dX]", text)
         assert ids and all(i.endswith(last4) for i in ids), text

@@ -17,13 +17,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import pyarrow as pa
 import pytest
 from fastapi.routing import iter_route_contexts
 from sqlalchemy import select
 
 from safetynet.auth.model import ROLE_CAPABILITIES, Role
+from safetynet.monitoring.store import warnings
+from safetynet.monitoring.warnings import finish_run, record_warnings, start_run
 from safetynet.registry import service as registry_service
-from safetynet.registry.store import persons
+from safetynet.registry.store import households, persons
 from tests.factories import TODAY, make_id, sample_register, write_register
 
 API = "/api/v1"
@@ -133,6 +136,13 @@ POLICY: dict[tuple[str, str], Policy] = {
         "assessment.read", missing_ok=True, call=_get(f"{API}/assessment-runs/999999")),
     ("GET", f"{API}/assessment-runs/{{run_id}}/changes"): Policy(
         "assessment.read", missing_ok=True, call=_get(f"{API}/assessment-runs/999999/changes")),
+    ("GET", f"{API}/warnings"): Policy("warnings.read", call=_get(f"{API}/warnings?page_size=200"),
+                                        list_key="region_code"),
+    ("GET", f"{API}/warnings/summary"): Policy("warnings.read", scoped=True,
+                                                call=_get(f"{API}/warnings/summary?region={{home}}")),
+    ("GET", f"{API}/warnings/runs"): Policy("warnings.runs", call=_get(f"{API}/warnings/runs")),
+    ("GET", f"{API}/warnings/{{warning_id}}"): Policy("warnings.read", scoped=True,
+                                                       call=_get(f"{API}/warnings/{{warning}}")),
 }
 
 
@@ -180,16 +190,39 @@ def world(client_as, tmp_path):  # noqa: ANN001
                                      as_of=TODAY)
     with client_as.engine.connect() as c:
         pid = dict(c.execute(select(persons.c.name, persons.c.id)).all())
+    warning = _warnings(client_as.engine, pid)
     client_as.user("grid_worker", OWN_VILLAGE, username="target_own")
     client_as.user("grid_worker", OTHER_VILLAGE, username="target_other")
     ctx = {
         "own": {"household": "H001", "person": pid["张建国"], "username": "target_own",
-                "village": OWN_VILLAGE},
+                "village": OWN_VILLAGE, "warning": warning["H001"]},
         "other": {"household": "H900", "person": pid["张老汉"], "username": "target_other",
-                  "village": OTHER_VILLAGE, "home": OTHER_VILLAGE[:6]},
+                  "village": OTHER_VILLAGE, "home": OTHER_VILLAGE[:6], "warning": warning["H900"]},
     }
     clients = {role: client_as(role.value, HOME[role]) for role in Role}
     return ctx, clients
+
+
+def _warnings(engine, pid: dict[str, int]) -> dict[str, int]:  # noqa: ANN001
+    """One finished monitor run with a medical warning (the need pushed to the liaison's department,
+    medical insurance) for H001's head and one for H900's: warning id by household."""
+    with engine.connect() as c:
+        found = {no: (hid, region) for no, hid, region in c.execute(
+            select(households.c.household_no, households.c.id, households.c.region_code)
+            .where(households.c.household_no.in_(["H001", "H900"])))}
+        ids = dict(c.execute(select(persons.c.id, persons.c.id_number)
+                             .where(persons.c.id.in_([pid["张建国"], pid["张老汉"]]))).all())
+    candidates = [{"rule": "medical_oop_large", "id_number": ids[pid[name]], "person_id": pid[name],
+                   "household_id": found[no][0], "household_no": no, "region_code": found[no][1],
+                   "level": "orange", "need": "medical", "side": "entry", "value": "0.6",
+                   "evidence": '[{"feed": "medical", "record_id": "m1", "month": "2026-01"}]'}
+                  for name, no in (("张建国", "H001"), ("张老汉", "H900"))]
+    run = start_run(engine, month="2026-01", engine_name="duckdb", catalogue_digest="d" * 64, actor="test")
+    record_warnings(engine, run_id=run, month="2026-01", candidates=pa.Table.from_pylist(candidates),
+                    suppression={"medical_oop_large": 3})
+    finish_run(engine, run, seconds=1.0, counts={})
+    with engine.connect() as c:
+        return dict(c.execute(select(warnings.c.household_no, warnings.c.id)).all())
 
 
 def _in_scope(home: str, village: str) -> bool:

@@ -2,6 +2,7 @@
 export const MENU = [
   { name: 'dashboard', path: '/dashboard', cap: 'dashboard.read', icon: 'DataAnalysis', label: 'menu.dashboard' },
   { name: 'households', path: '/households', cap: 'registry.read', icon: 'House', label: 'menu.households' },
+  { name: 'warnings', path: '/warnings', cap: 'warnings.read', icon: 'Bell', label: 'menu.warnings' },
   { name: 'feeds', path: '/feeds/loads', cap: 'feeds.read', icon: 'Upload', label: 'menu.feeds' },
   { name: 'standards', path: '/standards', cap: 'standards.read', icon: 'Coin', label: 'menu.standards' },
   { name: 'audit', path: '/audit', cap: 'audit.read', icon: 'Document', label: 'menu.audit' },

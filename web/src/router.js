@@ -10,6 +10,7 @@ export { MENU }
 const pages = {
   dashboard: () => import('./views/DashboardView.vue'),
   households: () => import('./views/HouseholdSearch.vue'),
+  warnings: () => import('./views/WarningsList.vue'),
   feeds: () => import('./views/FeedLoads.vue'),
   standards: () => import('./views/StandardsView.vue'),
   audit: () => import('./views/AuditLog.vue'),
@@ -29,6 +30,13 @@ const routes = [
         name: 'household',
         component: () => import('./views/HouseholdDetail.vue'),
         meta: { cap: 'registry.read' },
+        props: true,
+      },
+      {
+        path: 'warnings/:warningId',
+        name: 'warning',
+        component: () => import('./views/WarningDetail.vue'),
+        meta: { cap: 'warnings.read' },
         props: true,
       },
       {

@@ -11,6 +11,7 @@ expressions for every backend.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import time
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from sqlalchemy import Engine, and_, or_, select
 
 from safetynet import db
 from safetynet.analytics import facts
+from safetynet.errors import ConfigurationError
 from safetynet.feeds import service as feeds_service
 from safetynet.feeds.model import FEED_BY_NAME, Kind
 from safetynet.registry import store as registry_store
@@ -175,7 +177,74 @@ def _ibis_type(t: pa.DataType):  # noqa: ANN202
     return ibis.dtype(t)
 
 
-BACKENDS = {"duckdb": DuckDBBackend}
+class SparkBackend:
+    """Ibis on PySpark: national scale on a cluster, `local[N]` on one machine. The `spark` extra
+    (pyspark, a Java 17 runtime) is imported only when this backend is chosen."""
+
+    def __init__(self, temp_dir: Path) -> None:
+        try:
+            from pyspark.sql import SparkSession
+        except ImportError as e:
+            raise ConfigurationError(
+                "the Spark engine needs the `spark` extra: `uv sync --extra spark` (or "
+                "`pip install 'safetynet[spark]'`) and a Java 17 runtime") from e
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+        temp_dir.mkdir(parents=True, exist_ok=True)
+        builder = (SparkSession.builder.appName("safetynet")
+                   .master(os.environ.get("SAFETYNET_SPARK_MASTER", "local[2]"))
+                   .config("spark.driver.memory", os.environ.get("SAFETYNET_SPARK_DRIVER_MEMORY", "4g"))
+                   .config("spark.local.dir", str(temp_dir))
+                   .config("spark.ui.enabled", "false")
+                   .config("spark.ui.showConsoleProgress", "false")
+                   .config("spark.sql.shuffle.partitions", os.environ.get("SAFETYNET_SPARK_PARTITIONS", "16"))
+                   .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+                   .config("spark.sql.session.timeZone", "UTC"))
+        self.session = builder.getOrCreate()
+        self.session.sparkContext.setLogLevel("ERROR")
+        self.con = ibis.pyspark.connect(self.session)
+        self.views: list[str] = []
+
+    def _view(self, name: str, df) -> ir.Table:  # noqa: ANN001
+        df.createOrReplaceTempView(name)
+        self.views.append(name)
+        return self.con.table(name)
+
+    def from_arrow(self, name: str, table: pa.Table) -> ir.Table:
+        from pyspark.sql.pandas.types import from_arrow_schema
+
+        if table.num_rows == 0:  # createDataFrame cannot infer anything from no rows
+            df = self.session.createDataFrame([], schema=from_arrow_schema(table.schema))
+        else:
+            df = self.session.createDataFrame(table.to_pandas(types_mapper=None),
+                                              schema=from_arrow_schema(table.schema))
+        return self._view(name, df.cache())
+
+    def from_parquet(self, name: str, paths: list[Path], schema: pa.Schema) -> ir.Table:
+        if not paths:
+            return self.from_arrow(name, schema.empty_table())
+        df = self.session.read.option("mergeSchema", "true").parquet(*[str(p) for p in paths])
+        t = self._view(name, df)
+        return t.select(**{f.name: t[f.name].cast(_ibis_type(f.type)) if f.name in t.columns
+                           else ibis.null(_ibis_type(f.type)) for f in schema})
+
+    def materialize(self, name: str, expr: ir.Table) -> ir.Table:
+        t = self.con.create_view(name, expr, overwrite=True)
+        self.views.append(name)
+        self.session.catalog.cacheTable(name)
+        return t
+
+    def to_arrow(self, expr: ir.Table) -> pa.Table:
+        schema = expr.schema().to_pyarrow()
+        return self.con.to_pyarrow(expr).cast(schema)
+
+    def close(self) -> None:
+        for name in self.views:
+            self.session.catalog.dropTempView(name)
+        self.session.catalog.clearCache()
+        self.session.stop()
+
+
+BACKENDS = {"duckdb": DuckDBBackend, "spark": SparkBackend}
 
 
 def within_region(households: pa.Table, persons: pa.Table,

@@ -27,6 +27,7 @@ from safetynet.dashboard.api import router as dashboard_router
 from safetynet.errors import NotFoundError, SafetynetError
 from safetynet.feeds.api import router as feeds_router
 from safetynet.linkage.api import router as linkage_router
+from safetynet.monitoring.api import router as warnings_router
 from safetynet.regions.api import router as regions_router
 from safetynet.registry.api import router as registry_router
 from safetynet.rules.api import router as rules_router
@@ -147,6 +148,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(verification_router, prefix=API, dependencies=[
         Depends(require_by_method("verification.read", "verification.authorise")),
         Depends(household_in_scope)])
+    app.include_router(warnings_router, prefix=API)  # each route declares warnings.read / warnings.runs
     app.include_router(assessment_router, prefix=API,
                        dependencies=[Depends(require_by_method("assessment.read", "assessment.run"))])
 

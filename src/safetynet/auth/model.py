@@ -68,12 +68,14 @@ CAPABILITIES: dict[str, dict[str, str]] = {
     "linkage.review": {"zh": "人工复核记录关联", "en": "Review record linkage"},
     "audit.read": {"zh": "查看审计日志", "en": "Read the audit log"},
     "users.admin": {"zh": "用户管理", "en": "Administer users"},
+    "warnings.read": {"zh": "查看监测预警", "en": "Read monitoring warnings"},
+    "warnings.runs": {"zh": "查看监测运行记录", "en": "Read monitor runs"},
 }
 
 _ALL = frozenset(CAPABILITIES)
 _CASEWORK = frozenset({
     "dashboard.read", "registry.read", "registry.unmask", "registry.sensitive", "standards.read",
-    "rules.assess", "assessment.read", "verification.read",
+    "rules.assess", "assessment.read", "verification.read", "warnings.read",
 })
 
 ROLE_CAPABILITIES: dict[Role, frozenset[str]] = {
@@ -84,13 +86,14 @@ ROLE_CAPABILITIES: dict[Role, frozenset[str]] = {
     # the caseworker takes the family's signed authorisation with the application
     Role.township_caseworker: _CASEWORK | {"verification.authorise"},
     Role.township_reviewer: _CASEWORK | {"assessment.run", "verification.authorise"},
-    Role.grid_worker: frozenset({"dashboard.read", "registry.read"}),
-    Role.department_liaison: frozenset({"dashboard.read", "registry.read", "feeds.read"}),
+    Role.grid_worker: frozenset({"dashboard.read", "registry.read", "warnings.read"}),
+    # a liaison reads only the warnings whose need is pushed to their department (monitoring.views)
+    Role.department_liaison: frozenset({"dashboard.read", "registry.read", "feeds.read", "warnings.read"}),
     Role.charity: frozenset({"dashboard.read"}),
     Role.auditor: frozenset({"audit.read", "dashboard.read", "registry.read", "standards.read",
-                             "assessment.read", "verification.read", "feeds.read"}),
+                             "assessment.read", "verification.read", "feeds.read", "warnings.read"}),
     Role.data_officer: frozenset({"dashboard.read", "registry.read", "standards.read", "feeds.read",
-                                  "feeds.ingest", "linkage.review"}),
+                                  "feeds.ingest", "linkage.review", "warnings.runs"}),
 }
 
 # An administrator may grant a role only up to their own rank (never above).

@@ -6,8 +6,10 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from safetynet.auth import errors
 from safetynet.auth.deps import CurrentUser, require
+from safetynet.auth.model import Role
 from safetynet.dashboard import service
 from safetynet.errors import NotFoundError
+from safetynet.monitoring.views import DEPARTMENT_NEEDS
 from safetynet.registry.search import InvalidQuery
 
 router = APIRouter(prefix="/dashboard", tags=["dashboard 监测看板"])
@@ -19,10 +21,13 @@ def summary(request: Request,
             user: CurrentUser = Depends(require("dashboard.read"))) -> dict:
     """Persons and households by tier for the region and each child region (drill-down
     province → city → county → township → village), the 12-month enrolment trend, and
-    warnings by level (empty until monitoring lands)."""
+    warnings of the latest monitored month by level (a department liaison: the needs pushed to
+    their department)."""
+    needs = (DEPARTMENT_NEEDS.get(user.department or "", ())
+             if user.role == Role.department_liaison.value else None)
     try:
         return service.summary(request.app.state.engine, region=region or user.region_code,
-                               scope=user.region_code)
+                               scope=user.region_code, warning_needs=needs)
     except InvalidQuery as e:
         raise errors.invalid(e.field, str(e), e.message_zh) from None
     except NotFoundError:

@@ -14,6 +14,7 @@ import datetime as dt
 from sqlalchemy import Engine, case, func, or_, select
 
 from safetynet.errors import NotFoundError
+from safetynet.monitoring import views as warning_views
 from safetynet.regions import store as regions_store
 from safetynet.regions.model import LEVEL_LABELS_ZH, Level, full_code, short_code
 from safetynet.registry import model as registry_model
@@ -45,8 +46,11 @@ def _region_item(region) -> dict:  # noqa: ANN001
             "level_label": LEVEL_LABELS_ZH[region.level]}
 
 
-def summary(engine: Engine, *, region: str, scope: str, on: dt.date | None = None) -> dict:
-    """Counts for `region` (must lie in `scope`, else NotFoundError) and its child regions."""
+def summary(engine: Engine, *, region: str, scope: str, on: dt.date | None = None,
+            warning_needs: tuple[str, ...] | None = None) -> dict:
+    """Counts for `region` (must lie in `scope`, else NotFoundError) and its child regions, and the
+    warnings of the latest monitored month by level (`warning_needs`: only those needs, for a
+    department liaison; None: every need)."""
     on = on or dt.date.today()
     within = search.narrower(scope, region)
     if within is None or within != search.scope_prefix(region):
@@ -72,6 +76,9 @@ def summary(engine: Engine, *, region: str, scope: str, on: dt.date | None = Non
         ):
             households.setdefault(child, {})[tier] = n
         trend = _trend(conn, in_region, on)
+        month = warning_views.latest_month(conn)
+        warnings = (warning_views.summary(conn, scope=warning_views.Scope(within, warning_needs), month=month)
+                    if month else None)
 
     def total(groups: dict) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -96,7 +103,8 @@ def summary(engine: Engine, *, region: str, scope: str, on: dt.date | None = Non
         "households_by_tier": hh_by_tier, "households": sum(hh_by_tier.values()),
         "children": child_items,
         "trend": trend,
-        "warnings_by_level": {},  # filled when monitoring (warnings) lands
+        "warnings_month": month,
+        "warnings_by_level": warnings["by_level"] if warnings else {},
     }
 
 
