@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 from pathlib import Path
@@ -53,6 +54,45 @@ def _demo_users(engine, province: str) -> None:  # noqa: ANN001
     print_users(users, title=f"demo users — sign in with password {auth_service.DEMO_PASSWORD} (演示账户)")
 
 
+def _demo_feeds_and_warnings(engine, feeds: Path, lake: Path, start_month: str, months: int) -> None:  # noqa: ANN001
+    """Load the demo's department feeds (files already loaded are unchanged) and run the monthly
+    monitoring for every month not yet monitored with the catalogue in use, so the warnings pages
+    have something to show."""
+    from sqlalchemy import select
+
+    from safetynet.feeds import service as feeds_service
+    from safetynet.monitoring.catalogue import load_catalogue
+    from safetynet.monitoring.inputs import month_labels
+    from safetynet.monitoring.service import run_month
+    from safetynet.monitoring.store import monitor_runs
+
+    with console.status("loading the department feeds…") as status:
+        # rows without a usable id number wait in quarantine for `safetynet linkage run`
+        reports = feeds_service.ingest(
+            engine, paths=[feeds], lake_dir=lake, actor="demo",
+            progress=lambda name, done, total: status.update(f"loading feeds {done}/{total} {name}…"))
+    loaded = sum(r.status == "loaded" for r in reports)
+    console.print(f"department feeds: {loaded} files loaded, {len(reports) - loaded} unchanged or rejected")
+    catalogue = load_catalogue()
+    wanted = sorted(month_labels(_add_months(start_month, months - 1), months))
+    with engine.connect() as conn:
+        done = set(conn.execute(select(monitor_runs.c.month).where(
+            monitor_runs.c.status == "finished",
+            monitor_runs.c.catalogue_digest == catalogue.digest())).scalars())
+    with console.status("monitoring…") as status:
+        for month in wanted:
+            if month in done:
+                continue
+            status.update(f"monitoring {month}…")
+            r = run_month(engine, month=month, lake_dir=lake, actor="demo", catalogue=catalogue)
+            console.print(f"monitor {month}: {r['warnings']:,} warnings ({r['seconds']:.1f} s)")
+
+
+def _add_months(month: str, k: int) -> str:
+    y, m = int(month[:4]), int(month[5:7]) - 1 + k
+    return f"{y + m // 12:04d}-{m % 12 + 1:02d}"
+
+
 def demo(
     persons: int = typer.Option(20_000, help="Persons in the generated demo province"),
     months: int = typer.Option(12, help="Months of department feeds"),
@@ -83,9 +123,12 @@ def demo(
                      province=settings.demo_province)
         stamp.write_text(json.dumps(params))
         console.print(f"generated {out} in {time.perf_counter() - t:.1f}s")
+    # The generated register is the province as it stood when the feeds begin: imported as of that
+    # day, every month's monitoring sees the register's people.
+    first_day = dt.date.fromisoformat(f"{start_month}-01")
     with console.status("importing the register…") as status:
         report = registry_service.import_register(
-            engine, directory=Path(out / "registry"), actor="demo",
+            engine, directory=Path(out / "registry"), actor="demo", as_of=first_day,
             progress=lambda msg: status.update(f"importing the register: {msg}…"),
         )
     console.print(f"register import: {report.status} "
@@ -93,6 +136,7 @@ def demo(
     standards = standards_service.import_standards(engine, path=out / "standards" / "standards.csv",
                                                    actor="demo")
     console.print(f"local standards: {standards.new} new, {standards.unchanged} unchanged")
+    _demo_feeds_and_warnings(engine, out / "feeds", settings.data_dir / "lake", start_month, months)
     _demo_users(engine, settings.demo_province)
     if not no_serve:
         serve(host=host, port=port, workers=1)
