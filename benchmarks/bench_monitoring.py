@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import shutil
 import time
 from pathlib import Path
@@ -37,7 +36,18 @@ def _lake_rows(lake: Path, month: str) -> int:
 
 
 def _children_peak_gb() -> float:
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024 / 1e9
+    """The largest peak resident memory (VmHWM) among this process's living children: the Spark JVM."""
+    import psutil
+
+    peaks = [0.0]
+    for child in psutil.Process().children(recursive=True):
+        try:
+            for line in Path(f"/proc/{child.pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peaks.append(int(line.split()[1]) * 1024 / 1e9)
+        except OSError:
+            continue
+    return max(peaks)
 
 
 def main() -> None:
@@ -68,7 +78,7 @@ def main() -> None:
         wall, cpu = time.perf_counter() - t, time.process_time() - c
         print(f"{month} [{args.engine}]: {wall:.1f} s wall, {cpu:.1f} s CPU, {r['warnings']:,} warnings "
               f"({r['recorded']}), peak RSS {peak_rss_gb():.2f} GB"
-              + (f", JVM/children peak {_children_peak_gb():.2f} GB" if args.engine == "spark" else ""),
+              + (f", Spark JVM peak {_children_peak_gb():.2f} GB" if args.engine == "spark" else ""),
               flush=True)
         print("  " + ", ".join(f"{k} {v:.2f}" for k, v in r["timings"].items()), flush=True)
         print(f"  by rule: {json.dumps(r['by_rule'])}", flush=True)

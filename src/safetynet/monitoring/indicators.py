@@ -119,9 +119,12 @@ def _deaths(x: Inputs, in_month_only: bool) -> ir.Table:
 
 # --- entry side ---------------------------------------------------------------------------------
 
-def _medical(x: Inputs, rule: Rule, which: str) -> ir.Table:
+def _medical_costs(x: Inputs) -> ir.Table:
+    """Per person with a settlement in M: out-of-pocket cost in M and over the 12 months, and the
+    income it is measured against (the household's over 12 months for the register's people; a
+    person only a feed knows, their own)."""
     m = x.feed("medical")
-    m = m.filter((m.settled_on >= x.window_start) & (m.settled_on <= x.end) & m.id_number.notnull())
+    m = m.filter((m.settled_on >= x.window_start) & (m.settled_on <= x.end))
     m = m.mutate(oop=m.out_of_pocket_fen.fill_null(m.total_cost_fen - m.fund_paid_fen.fill_null(0)))
     now = _in_month(m.settled_on, x)
     agg = m.group_by("id_number").aggregate(
@@ -134,9 +137,15 @@ def _medical(x: Inputs, rule: Rule, which: str) -> ir.Table:
     a = agg.left_join(who, "id_number").drop("id_number_right")
     a = a.left_join(x.household_income, "household_id").drop("household_id_right")
     a = a.left_join(own, "id_number").drop("id_number_right")
-    # the household's income for the register's people; a person only a feed knows, their own
     income = ibis.cases((a.household_id.notnull(), a.household_income_12m_fen.fill_null(0)),
                         else_=a.own_12m.fill_null(0))
+    return a.select("id_number", "oop_month", "oop_12m", "region", "evidence", income=income)
+
+
+def _medical(x: Inputs, rule: Rule, which: str) -> ir.Table:
+    a = x.shared("medical_costs", lambda: _medical_costs(x))
+    income = a.income
+
     def ratio(oop: ir.IntegerValue) -> ir.FloatingValue:
         return ibis.cases((oop <= 0, 0.0), (income > 0, oop.cast("float64") / income.cast("float64")),
                           else_=UNBOUNDED_RATIO)

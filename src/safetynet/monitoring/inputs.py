@@ -61,7 +61,16 @@ class Inputs:
     household_income: ir.Table
     assessment: ir.Table  # month, household_id, tier, registered_tier, change, per_capita_income_fen, ...
     tier_moves: ir.Table  # id_number, household_id, other_household_id, since
+    keep: Callable[[str, ir.Table], ir.Table] = lambda _name, t: t  # the backend's materialize
     notes: list[str] = field(default_factory=list)
+    _shared: dict[str, ir.Table] = field(default_factory=dict)
+
+    def shared(self, name: str, build: Callable[[], ir.Table]) -> ir.Table:
+        """An intermediate table two indicators both read (e.g. the medical costs behind the month's
+        and the 12 months' ratios), computed once per run."""
+        if name not in self._shared:
+            self._shared[name] = self.keep(f"mon_{name}", build())
+        return self._shared[name]
 
     @property
     def window_start(self) -> dt.date:
