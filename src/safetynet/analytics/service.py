@@ -110,7 +110,9 @@ def registry_snapshot(engine: Engine, *, on: dt.date, adbc: bool | None = None) 
           .order_by(h.c.id))
     pq_ = (select(p.c.id, p.c.id_number, p.c.sex, p.c.birth_date, m.c.household_id, m.c.relation, pt.c.tier)
            .select_from(p.join(m, and_(m.c.person_id == p.c.id, _current(m.c.valid_from, m.c.valid_to, on)))
-                        .outerjoin(pt, and_(pt.c.person_id == p.c.id,
+                        # the enrolment in the membership's household: a person enrolled in a second
+                        # household at once (a duplicate enrolment) still gives one row
+                        .outerjoin(pt, and_(pt.c.person_id == p.c.id, pt.c.household_id == m.c.household_id,
                                             _current(pt.c.since, pt.c.until, on))))
            .order_by(m.c.household_id, p.c.id))
     return (fetch_query(engine, hq, HOUSEHOLD_SNAPSHOT, adbc=adbc),

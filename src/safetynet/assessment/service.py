@@ -293,13 +293,19 @@ CHANGED_RESULTS = pa.schema([("month", pa.string()), ("run_id", pa.int64()), ("h
 
 
 def changed_results(engine: Engine, *, months: list[str]) -> pa.Table:
-    """The results of completed runs of `months` for enrolled households the rules would move (change
-    other than unchanged), as Arrow (monitoring's exit checks read them). A month assessed twice gives
-    both runs' rows: the reader keeps the latest run per household and month."""
+    """For each household and month of `months`, its result in the latest completed run of that month
+    that assessed it, when that result moves an enrolled household (change other than unchanged), as
+    Arrow (monitoring's exit checks read them). A later run finding the household unchanged hides an
+    earlier run's change."""
     r, u = store.assessment_results, store.assessment_runs
+    r2, u2 = r.alias("later"), u.alias("later_run")
+    later = (select(r2.c.run_id).select_from(r2.join(u2, u2.c.id == r2.c.run_id))
+             .where(u2.c.month == u.c.month, u2.c.status == model.RunStatus.completed,
+                    r2.c.household_id == r.c.household_id, r2.c.run_id > r.c.run_id))
     query = (select(u.c.month, r.c.run_id, r.c.household_id, r.c.tier, r.c.registered_tier, r.c.change,
                     r.c.per_capita_income_fen, r.c.dibao_standard_fen)
              .select_from(r.join(u, u.c.id == r.c.run_id))
              .where(u.c.status == model.RunStatus.completed, u.c.month.in_(months),
-                    r.c.registered_tier.is_not(None), r.c.change != model.Change.unchanged))
+                    r.c.registered_tier.is_not(None), r.c.change != model.Change.unchanged,
+                    ~later.exists()))
     return fetch_query(engine, query, CHANGED_RESULTS)

@@ -43,6 +43,11 @@ def check_catalogue(catalogue: Catalogue, on: dt.date) -> None:
                     rule.value(param, on)
                 except ParameterError as e:
                     problems.append(f"rule {rule.id}: indicator {name} reads parameter {param!r}: {e}")
+        for lv in rule.levels:
+            try:
+                rule.value(lv.when, on)
+            except ParameterError as e:
+                problems.append(f"rule {rule.id}: level {lv.level} threshold {lv.when!r}: {e}")
         displays = {DISPLAY[n] for n in rule.indicator if n in INDICATORS}
         if len(displays) > 1:
             problems.append(f"rule {rule.id}: its indicators measure different things ({sorted(displays)}); "
