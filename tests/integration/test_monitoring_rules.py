@@ -408,6 +408,29 @@ def test_disaster_loss_levels_at_500_10000_and_50000_yuan(engine: Engine, tmp_pa
     assert (w["level"], w["region_code"], w["person_id"], w["need"]) == ("yellow", VILLAGE2, None, "disaster")
 
 
+
+def test_disaster_loss_counts_a_corrected_record_at_its_latest_version(engine: Engine,
+                                                                      tmp_path: Path) -> None:
+    # the department re-delivers a record with another loss estimate: the correction replaces it
+    h = Household("H1")
+    corrected, lowered = h.add("1960-01-01"), h.add("1961-01-01")
+    register(engine, tmp_path, [h])
+    f = Feeds()
+    f.add("disaster", corrected, delivered="202502", record_id="DIS-A", event_type="洪涝",
+          occurred_on="2025-03-01", loss_estimate="600")
+    f.add("disaster", corrected, record_id="DIS-A", event_type="洪涝", occurred_on="2025-03-01",
+          loss_estimate="12000")
+    f.add("disaster", lowered, delivered="202502", record_id="DIS-B", event_type="洪涝",
+          occurred_on="2025-03-02", loss_estimate="900")
+    f.add("disaster", lowered, record_id="DIS-B", event_type="洪涝", occurred_on="2025-03-02",
+          loss_estimate="100")
+    f.ingest(engine, tmp_path)
+    run(engine, tmp_path, catalogue=only(CATALOGUE, "disaster_loss"))
+    warned = fired(engine, "disaster_loss")
+    assert (warned[corrected]["level"], warned[corrected]["value"]) == ("orange", "12,000.00元")
+    assert lowered not in warned  # 100 yuan after the correction: below the 500 floor
+
+
 # --- hotline_help -----------------------------------------------------------------------------------
 
 def test_hotline_help_a_help_request_in_the_month_registered_or_not(engine: Engine, tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pyarrow as pa
@@ -45,41 +46,51 @@ def _peak_rss_bytes() -> int:
     return peak if sys.platform == "darwin" else peak * 1024  # Linux reports KiB
 
 
+def _store_reads(engine: Engine, *, labels: list[str], end: dt.date) -> dict[str, pa.Table]:
+    """What the run reads from the operational store: the register on the month's last day, the batch
+    assessment's changes over the window, overlapping enrolments."""
+    households, persons = analytics.registry_snapshot(engine, on=end)
+    return {"households": households, "persons": persons,
+            "assessment": assessment_service.changed_results(engine, months=labels),
+            "moves": registry_service.overlapping_enrolments(engine, on=end, tiers=ENROLLED_TIERS)}
+
+
 def _prepare(b, engine: Engine, *, month: str, lake_dir: Path, timings: dict) -> Inputs:  # noqa: ANN001
     first, end = month_bounds(month)
     labels = month_labels(month, WINDOW_MONTHS)
     lap = _lap(timings)
-    households, persons = analytics.registry_snapshot(engine, on=end)
-    lap("register_export")
-    h = b.from_arrow("mon_households", households)
-    p = b.from_arrow("mon_persons", persons)
-    del households, persons
-    people = b.materialize("mon_people", people_table(p, h))
-    lap("people")
     cache: dict = {}
 
     def feed(name: str):  # noqa: ANN202
         if name not in cache:
             files = analytics.feed_files(engine, name, lake_dir=lake_dir, month=month)
-            rows = latest_versions(b.from_parquet(f"mon_lake_{name}", files, analytics.feed_schema(name)))
+            rows = b.from_parquet(f"mon_lake_{name}", files, analytics.feed_schema(name))
+            # Corrections are rare: a feed without any is read as it is (a scan of its version column),
+            # which spares joining every row's record id against the corrected ones.
+            if b.to_arrow(rows.filter(rows.version > 1).select("version").limit(1)).num_rows:
+                rows = latest_versions(rows)
             cache[name] = rows.filter(rows.id_number.notnull())  # warnings name a person
         return cache[name]
 
-    si = feed("social_insurance")
-    income = b.materialize("mon_income", income_table(si, labels))
-    seen = set(b.to_arrow(delivered_months(si, labels)).column("month").to_pylist())
-    lap("income")
+    # The store is read (the register export runs in a child process or the database's driver) while
+    # the backend aggregates the year's income from the lake: the two largest inputs, overlapped.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="monitor-store") as pool:
+        stored = pool.submit(_store_reads, engine, labels=labels, end=end)
+        si = feed("social_insurance")
+        income = b.materialize("mon_income", income_table(si, labels))
+        seen = set(b.to_arrow(delivered_months(si, labels)).column("month").to_pylist())
+        lap("income")
+        got = stored.result()
+    lap("store_reads_wait")
+    h = b.from_arrow("mon_households", got.pop("households"))
+    p = b.from_arrow("mon_persons", got.pop("persons"))
+    people = b.materialize("mon_people", people_table(p, h))
+    lap("people")
     household_income = b.materialize("mon_household_income",
                                       household_income_table(people, income, len(labels)))
+    assessment = b.from_arrow("mon_assessment", got.pop("assessment"))
+    moves = b.from_arrow("mon_tier_moves", got.pop("moves"))
     lap("household_income")
-    changed = assessment_service.changed_results(engine, months=labels)
-    assessment = b.from_arrow("mon_assessment", changed)
-    a = assessment
-    a = a.mutate(_last=a.run_id.max().over(group_by=[a.month, a.household_id]))
-    assessment = a.filter(a.run_id == a._last).drop("_last")
-    moves = b.from_arrow("mon_tier_moves", registry_service.overlapping_enrolments(
-        engine, on=end, tiers=ENROLLED_TIERS))
-    lap("assessment_and_enrolments")
     return Inputs(month=month, first=first, end=end, labels=labels, people=people, feed=feed, income=income,
                   delivered=[label in seen for label in labels], household_income=household_income,
                   assessment=assessment, tier_moves=moves, keep=b.materialize)
