@@ -24,7 +24,7 @@ import ibis.expr.types as ir
 
 from safetynet.analytics.facts import _age
 from safetynet.monitoring.catalogue import ENROLLED_TIERS, Rule
-from safetynet.monitoring.inputs import Inputs
+from safetynet.monitoring.inputs import Inputs, month_has_rows, window_income
 
 EVIDENCE_TYPE = dt.Array(dt.Struct({"feed": dt.string, "record_id": dt.string, "month": dt.string}))
 CANDIDATE_SCHEMA = ibis.schema({"id_number": "string", "score": "float64", "amount_fen": "int64",
@@ -131,8 +131,7 @@ def _medical_costs(x: Inputs) -> ir.Table:
         oop_month=m.oop.sum(where=now), oop_12m=m.oop.sum(), region=m.region.max(),
         evidence=_evidence(m, "medical", m.settled_on).collect(where=now))
     agg = agg.filter(agg.oop_month.notnull())  # only people with a settlement this month: news to act on
-    own = x.income.select("id_number", own_12m=sum(x.income[f"inc_{k}"].fill_null(0)
-                                                   for k in range(len(x.labels))))
+    own = x.income.select("id_number", own_12m=x.income.income_12m_fen)
     who = x.people.select("id_number", "household_id")
     a = agg.left_join(who, "id_number").drop("id_number_right")
     a = a.left_join(x.household_income, "household_id").drop("household_id_right")
@@ -192,10 +191,12 @@ def income_drop_share_6m(x: Inputs, rule: Rule) -> ir.Table:
         x.notes.append(f"{rule.id}: social_insurance delivered {len(prev)} of the {n} months before "
                        f"{x.month}; {need} needed")
         return _empty()
-    i = x.income
-    mean = sum(i[f"inc_{k}"].fill_null(0) for k in prev).cast("float64") / len(prev)
-    history = sum(i[f"inc_{k}"].notnull().cast("int64") for k in prev)
-    share = (mean - i.inc_0.fill_null(0).cast("float64")) / mean
+    earlier = x.shared(f"income_months_{'_'.join(map(str, prev))}",
+                       lambda: window_income(x.feed("social_insurance"), x.labels, prev))
+    i = x.income.left_join(earlier, "id_number").drop("id_number_right")
+    mean = i.income_fen.fill_null(0).cast("float64") / len(prev)
+    history = sum(month_has_rows(i.rows_by_month, k) for k in prev)
+    share = (mean - i.income_month_fen.fill_null(0).cast("float64")) / mean
     i = i.select("id_number", share=share, mean=mean, history=history)
     i = i.filter((i.history >= need) & (i.mean > 0) & (i.share >= float(rule.value("drop_share", x.end))))
     dead = _deaths(x, in_month_only=False).select("id_number")
@@ -226,8 +227,12 @@ def main_earner_died(x: Inputs, rule: Rule) -> ir.Table:
     """A death dated in M of the household member with the highest counted income over the window
     (which must be above zero)."""
     months = min(int(rule.value("earner_window_months", x.end)), len(x.labels))
-    i = x.income
-    inc = i.select("id_number", earned=sum(i[f"inc_{k}"].fill_null(0) for k in range(months)))
+    if months == len(x.labels):
+        inc = x.income.select("id_number", earned=x.income.income_12m_fen)
+    else:
+        inc = x.shared(f"income_months_{'_'.join(map(str, range(months)))}",
+                       lambda: window_income(x.feed("social_insurance"), x.labels, list(range(months))))
+        inc = inc.select("id_number", earned=inc.income_fen)
     p = x.people.select("id_number", "household_id").left_join(inc, "id_number").drop("id_number_right")
     p = p.mutate(earned=p.earned.fill_null(0))
     p = p.mutate(top=p.earned.max().over(group_by=p.household_id))

@@ -9,6 +9,7 @@ the run marked failed; running the month again is safe (see warnings.record_warn
 from __future__ import annotations
 
 import datetime as dt
+import os
 import resource
 import sys
 import time
@@ -39,20 +40,15 @@ from safetynet.monitoring.warnings import check_month, finish_run, record_warnin
 from safetynet.registry import service as registry_service
 
 Progress = Callable[[str], None]
+#: DuckDB's memory for a run (spills to disk beyond it). The year's income per person is one aggregate
+#: of 12 sums over every earner: at 10M persons ~1 GB of state, which at the analytics default (1.5 GB)
+#: spilled and took twice as long. SAFETYNET_MONITOR_MEMORY overrides it.
+MEMORY_LIMIT = os.environ.get("SAFETYNET_MONITOR_MEMORY", "3GB")
 
 
 def _peak_rss_bytes() -> int:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak if sys.platform == "darwin" else peak * 1024  # Linux reports KiB
-
-
-def _store_reads(engine: Engine, *, labels: list[str], end: dt.date) -> dict[str, pa.Table]:
-    """What the run reads from the operational store: the register on the month's last day, the batch
-    assessment's changes over the window, overlapping enrolments."""
-    households, persons = analytics.registry_snapshot(engine, on=end)
-    return {"households": households, "persons": persons,
-            "assessment": assessment_service.changed_results(engine, months=labels),
-            "moves": registry_service.overlapping_enrolments(engine, on=end, tiers=ENROLLED_TIERS)}
 
 
 def _prepare(b, engine: Engine, *, month: str, lake_dir: Path, timings: dict) -> Inputs:  # noqa: ANN001
@@ -72,24 +68,26 @@ def _prepare(b, engine: Engine, *, month: str, lake_dir: Path, timings: dict) ->
             cache[name] = rows.filter(rows.id_number.notnull())  # warnings name a person
         return cache[name]
 
-    # The store is read (the register export runs in a child process or the database's driver) while
-    # the backend aggregates the year's income from the lake: the two largest inputs, overlapped.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="monitor-store") as pool:
-        stored = pool.submit(_store_reads, engine, labels=labels, end=end)
+    # The store is read while the backend aggregates the year's income from the lake: the register's
+    # persons (the largest read: a child process on SQLite, the driver's COPY on PostgreSQL), its
+    # households, and the assessment and enrolment checks, each on its own connection.
+    with ThreadPoolExecutor(max_workers=3, thread_name_prefix="monitor-store") as pool:
+        persons = pool.submit(analytics.registry_persons, engine, on=end, ordered=False)
+        households = pool.submit(analytics.registry_households, engine, on=end)
+        assessment = pool.submit(assessment_service.changed_results, engine, months=labels)
+        moves = pool.submit(registry_service.overlapping_enrolments, engine, on=end, tiers=ENROLLED_TIERS)
         si = feed("social_insurance")
         income = b.materialize("mon_income", income_table(si, labels))
         seen = set(b.to_arrow(delivered_months(si, labels)).column("month").to_pylist())
         lap("income")
-        got = stored.result()
-    lap("store_reads_wait")
-    h = b.from_arrow("mon_households", got.pop("households"))
-    p = b.from_arrow("mon_persons", got.pop("persons"))
-    people = b.materialize("mon_people", people_table(p, h))
-    lap("people")
-    household_income = b.materialize("mon_household_income",
-                                      household_income_table(people, income, len(labels)))
-    assessment = b.from_arrow("mon_assessment", got.pop("assessment"))
-    moves = b.from_arrow("mon_tier_moves", got.pop("moves"))
+        h = b.from_arrow("mon_households", households.result())
+        p = b.from_arrow("mon_persons", persons.result())
+        lap("store_reads_wait")
+        people = b.materialize("mon_people", people_table(p, h))
+        lap("people")
+        household_income = b.materialize("mon_household_income", household_income_table(people, income))
+        assessment = b.from_arrow("mon_assessment", assessment.result())
+        moves = b.from_arrow("mon_tier_moves", moves.result())
     lap("household_income")
     return Inputs(month=month, first=first, end=end, labels=labels, people=people, feed=feed, income=income,
                   delivered=[label in seen for label in labels], household_income=household_income,
@@ -131,7 +129,7 @@ def run_month(engine: Engine, *, month: str, lake_dir: Path, actor: str, backend
     run_id = start_run(engine, month=month, engine_name=backend, catalogue_digest=catalogue.digest(),
                        actor=actor)
     lake_dir = Path(lake_dir)
-    b = analytics.BACKENDS[backend](lake_dir.parent / "tmp" / "monitoring")
+    b = analytics.BACKENDS[backend](lake_dir.parent / "tmp" / "monitoring", memory_limit=MEMORY_LIMIT)
     try:
         say("reading the register, income and assessments")
         timings: dict[str, float] = {}
