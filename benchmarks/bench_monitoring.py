@@ -56,6 +56,8 @@ def main() -> None:
     ap.add_argument("--month", required=True, help="YYYY-MM to examine")
     ap.add_argument("--engine", default="duckdb", choices=("duckdb", "spark"))
     ap.add_argument("--score", action="store_true", help="run the months before too and score against truth")
+    ap.add_argument("--months-before", type=int, default=0, metavar="N",
+                    help="run the N months before MONTH first (MONTH then updates warnings, as in production)")
     args = ap.parse_args()
     work: Path = args.dir
     if not (work / "READY").exists():
@@ -66,7 +68,7 @@ def main() -> None:
     shutil.copy(work / "safetynet.sqlite3", store)
     engine = make_engine(f"sqlite:///{store}")
     catalogue = load_catalogue()
-    months = [args.month]
+    months = [add_months(args.month, -k) for k in range(args.months_before, -1, -1)]
     if args.score:
         first = "2025-01"
         months = [add_months(first, k) for k in range(100) if add_months(first, k) <= args.month]

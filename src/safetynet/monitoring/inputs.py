@@ -110,7 +110,8 @@ def income_table(si: ir.Table, labels: list[str]) -> ir.Table:
         income_12m_fen=s.amount_fen.sum(), income_month_fen=s.amount_fen.sum(where=s.k == 0),
         # a sum, not a bit_or: Ibis's Spark compiler has no bit_or; 12 months × 5 bits fit an int64 and
         # a person has far fewer than 32 counted rows in a month (one per employer, pension, benefit)
-        rows_by_month=(ibis.literal(1, "int64") << (s.k * MONTH_BITS)).sum())
+        # (a cast, not a typed literal: Spark reads a bare 1 as a 32-bit int and shifts it modulo 32)
+        rows_by_month=(ibis.literal(1).cast("int64") << (s.k * MONTH_BITS)).sum())
 
 
 def month_has_rows(rows_by_month: ir.IntegerValue, k: int) -> ir.IntegerValue:
