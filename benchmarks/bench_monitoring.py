@@ -57,7 +57,8 @@ def main() -> None:
     ap.add_argument("--engine", default="duckdb", choices=("duckdb", "spark"))
     ap.add_argument("--score", action="store_true", help="run the months before too and score against truth")
     ap.add_argument("--months-before", type=int, default=0, metavar="N",
-                    help="run the N months before MONTH first (MONTH then updates warnings, as in production)")
+                    help="run the N months before MONTH first (MONTH then updates warnings, as in "
+                         "production)")
     args = ap.parse_args()
     work: Path = args.dir
     if not (work / "READY").exists():
