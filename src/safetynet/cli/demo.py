@@ -71,8 +71,10 @@ def _demo_feeds_and_warnings(engine, feeds: Path, lake: Path, start_month: str, 
         reports = feeds_service.ingest(
             engine, paths=[feeds], lake_dir=lake, actor="demo",
             progress=lambda name, done, total: status.update(f"loading feeds {done}/{total} {name}…"))
-    loaded = sum(r.status == "loaded" for r in reports)
-    console.print(f"department feeds: {loaded} files loaded, {len(reports) - loaded} unchanged or rejected")
+    status = [r.status for r in reports]
+    console.print(f"department feeds: {status.count('loaded')} files loaded, "
+                  f"{status.count('unchanged')} unchanged (delivered before, or the same content again), "
+                  f"{status.count('rejected')} rejected")
     catalogue = load_catalogue()
     wanted = sorted(month_labels(_add_months(start_month, months - 1), months))
     with engine.connect() as conn:
