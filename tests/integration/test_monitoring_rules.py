@@ -612,14 +612,19 @@ def test_asset_property_more_residential_homes_than_allowed_at_the_months_end(en
     two, commercial, sold, later, plain = (Household("H2", "dibao"), Household("HC", "dibao"),
                                            Household("HS", "rigid_expenditure"), Household("HL", "dibao"),
                                            Household("HN"))
+    co_owned = Household("HO", "dibao")
+    co_head, co_spouse = co_owned.add("1972-01-01"), co_owned.add("1973-01-01", relation="spouse")
     two_head, two_spouse = two.add("1970-01-01"), two.add("1971-01-01", relation="spouse")
     com_head = commercial.add()
     sold_head = sold.add()
     later_head = later.add()
     plain_head = plain.add()
-    register(engine, tmp_path, [two, commercial, sold, later, plain])
+    register(engine, tmp_path, [two, commercial, sold, later, plain, co_owned])
     f = Feeds()
     units = iter(range(1, 100))
+    for owner in (co_head, co_spouse):  # one flat, a row per co-owner: one home, not two
+        f.add("property", owner, property_no="370402999999", area_m2="70", use="residential",
+              registered_on="2015-01-01", deregistered_on="")
 
     def home(pid: str, use: str = "residential", on: str = "2015-01-01", off: str = "") -> str:
         return f.add("property", pid, property_no=f"370402{next(units):06d}", area_m2="60.5", use=use,
@@ -711,6 +716,35 @@ def test_duplicate_enrolment_an_enrolment_overlapping_one_in_another_household(e
     w = warned[twice]
     assert (w["level"], w["value"], w["need"]) == ("red", "2", "integrity")
     assert w["evidence"] == [ev("registry", f"household {hid[first.no]}", "2025-01")]
+
+
+def test_duplicate_enrolment_same_day_and_put_right_long_ago(engine: Engine, tmp_path: Path) -> None:
+    """Two enrolments starting the same day are a duplicate (reported once); an overlap that ended
+    more than a year before the month is history."""
+    first, second, third, fourth = (Household(f"H{i}", "dibao") for i in range(4))
+    same_day = first.add("1960-01-01")
+    second.add("1961-01-01")
+    old = third.add("1962-01-01")
+    fourth.add("1963-01-01")
+    register(engine, tmp_path, [first, second, third, fourth])
+    pt = registry_store.person_tiers
+    pk = {pid: person_pk(engine, pid) for pid in (same_day, old)}
+    hid = {h.no: household_id(engine, h.no) for h in (first, second, third, fourth)}
+    with engine.connect() as c:
+        import_id = c.execute(select(func.max(registry_store.registry_imports.c.id))).scalar_one()
+        since = c.execute(select(pt.c.since).where(pt.c.person_id == pk[same_day])).scalar_one()
+    with engine.begin() as c:
+        c.execute(insert(pt).values(person_id=pk[same_day], household_id=hid[second.no], tier="dibao",
+                                    since=since, import_id=import_id))
+        # `old` was also enrolled in the fourth household 2021-06 to 2023-06, beside the third
+        c.execute(update(pt).where(pt.c.person_id == pk[old]).values(since=dt.date(2022, 1, 1)))
+        c.execute(insert(pt).values(person_id=pk[old], household_id=hid[fourth.no], tier="dibao",
+                                    since=dt.date(2021, 6, 1), until=dt.date(2023, 6, 1),
+                                    import_id=import_id))
+    run(engine, tmp_path, catalogue=only(CATALOGUE, "duplicate_enrolment"))
+    warned = fired(engine, "duplicate_enrolment")
+    assert set(warned) == {same_day}
+    assert warned[same_day]["value"] == "2" and len(warned[same_day]["evidence"]) == 1
 
 
 

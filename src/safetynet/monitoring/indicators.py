@@ -24,7 +24,7 @@ import ibis.expr.types as ir
 
 from safetynet.analytics.facts import _age
 from safetynet.monitoring.catalogue import ENROLLED_TIERS, Rule
-from safetynet.monitoring.inputs import Inputs, month_has_rows, window_income
+from safetynet.monitoring.inputs import Inputs, counted_income_rows, month_has_rows, window_income
 
 EVIDENCE_TYPE = dt.Array(dt.Struct({"feed": dt.string, "record_id": dt.string, "month": dt.string}))
 CANDIDATE_SCHEMA = ibis.schema({"id_number": "string", "score": "float64", "amount_fen": "int64",
@@ -201,8 +201,8 @@ def income_drop_share_6m(x: Inputs, rule: Rule) -> ir.Table:
     i = i.filter((i.history >= need) & (i.mean > 0) & (i.share >= float(rule.value("drop_share", x.end))))
     dead = _deaths(x, in_month_only=False).select("id_number")
     i = i.anti_join(dead, "id_number")
-    si = x.feed("social_insurance")
-    si = si.filter(si.month.isin(x.labels[:2])).semi_join(i, "id_number")  # this month's rows and last
+    si = counted_income_rows(x.feed("social_insurance"), x.labels[:2])  # the counted rows of M and M−1
+    si = si.semi_join(i, "id_number")
     ev = si.group_by("id_number").aggregate(evidence=_evidence(si, "social_insurance", si.month).collect())
     out = i.left_join(ev, "id_number").drop("id_number_right")
     out = out.mutate(region=ibis.null("string"),
@@ -340,8 +340,11 @@ def homes_held(x: Inputs, rule: Rule) -> ir.Table:
     who = x.people.select("id_number", "household_id")
     p = p.join(who, "id_number")
     day = p.registered_on.fill_null(x.end)
+    # the latest registration names the member; the id number breaks ties, so every run and both
+    # engines name the same person. Co-owners each have a row of the same unit: count units.
+    latest = day.strftime("%Y%m%d") + p.id_number
     agg = p.group_by("household_id").aggregate(
-        homes=p.count(), id_number=p.id_number.argmax(day), region=p.region.max(),
+        homes=p.property_no.nunique(), id_number=p.id_number.argmax(latest), region=p.region.max(),
         evidence=_evidence(p, "property", day).collect())
     agg = agg.filter(agg.homes > int(rule.value("homes_allowed", x.end)))
     return _shape(agg, agg.homes)

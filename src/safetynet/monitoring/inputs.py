@@ -14,7 +14,8 @@
   a row in a delivered month earned nothing that month; in a month not delivered nothing is known).
 - `household_income`: members' counted income over the 12 months, per household.
 - `assessment`: the batch assessment's results (the rules engine) for the months of the window.
-- `tier_moves`: enrolments opened in the month for a person still enrolled elsewhere.
+- `tier_moves`: current enrolments overlapping an enrolment of the same person in another household
+  (registry.service.overlapping_enrolments).
 
 Counted income follows analytics.facts (DOMAIN.md §3): wages, pensions (except the resident scheme's
 basic pension) and unemployment benefit.

@@ -369,17 +369,23 @@ OVERLAPPING_ENROLMENTS = pa.schema([("id_number", pa.string()), ("household_id",
                                     ("other_household_id", pa.int64()), ("since", pa.date32())])
 
 
-def overlapping_enrolments(engine: Engine, *, on: dt.date, tiers: tuple[str, ...]) -> pa.Table:
+def overlapping_enrolments(engine: Engine, *, on: dt.date, tiers: tuple[str, ...],
+                           within_days: int = 365) -> pa.Table:
     """People whose enrolment (a tier in `tiers`) current on `on` overlaps an enrolment of theirs in
-    another household: a second region enrolled them from a date before the first enrolment ended.
-    (An ordinary move closes the old enrolment on the day the new one starts, so it does not overlap.)"""
+    another household — both current, or a second region enrolled them from a date before the first
+    enrolment ended — when that other enrolment is still current or ended within `within_days` (an
+    overlap put right long ago is history, not a warning). An ordinary move closes the old enrolment
+    on the day the new one starts, so it does not overlap."""
     n, o, p = store.person_tiers.alias("n"), store.person_tiers.alias("o"), store.persons
     query = (select(p.c.id_number, n.c.household_id, o.c.household_id, n.c.since)
              .select_from(n.join(o, and_(o.c.person_id == n.c.person_id, o.c.id != n.c.id))
                           .join(p, p.c.id == n.c.person_id))
              .where(n.c.tier.in_(tiers), o.c.tier.in_(tiers), o.c.household_id != n.c.household_id,
                     n.c.since <= on, or_(n.c.until.is_(None), n.c.until > on),
-                    o.c.since <= on, o.c.since < n.c.since, or_(o.c.until.is_(None), o.c.until > n.c.since)))
+                    # each pair once, `o` the earlier enrolment (the lower id when both start the same day)
+                    or_(o.c.since < n.c.since, and_(o.c.since == n.c.since, o.c.id < n.c.id)),
+                    or_(o.c.until.is_(None), o.c.until > n.c.since),
+                    or_(o.c.until.is_(None), o.c.until > on - dt.timedelta(days=within_days))))
     with engine.connect() as conn:
         rows = conn.execute(query).all()  # few: a rectification target, not a population
     columns = list(zip(*rows, strict=True)) if rows else [[] for _ in OVERLAPPING_ENROLMENTS]
