@@ -62,37 +62,31 @@ def _demo_feeds_and_warnings(engine, feeds: Path, lake: Path, start_month: str, 
 
     from safetynet.feeds import service as feeds_service
     from safetynet.monitoring.catalogue import load_catalogue
-    from safetynet.monitoring.inputs import month_labels
     from safetynet.monitoring.service import run_month
     from safetynet.monitoring.store import monitor_runs
+    from safetynet.synth.model import month_labels
 
     with console.status("loading the department feeds…") as status:
         # rows without a usable id number wait in quarantine for `safetynet linkage run`
         reports = feeds_service.ingest(
             engine, paths=[feeds], lake_dir=lake, actor="demo",
             progress=lambda name, done, total: status.update(f"loading feeds {done}/{total} {name}…"))
-    status = [r.status for r in reports]
-    console.print(f"department feeds: {status.count('loaded')} files loaded, "
-                  f"{status.count('unchanged')} unchanged (delivered before, or the same content again), "
-                  f"{status.count('rejected')} rejected")
+    outcome = [r.status for r in reports]
+    console.print(f"department feeds: {outcome.count('loaded')} files loaded, "
+                  f"{outcome.count('unchanged')} unchanged (delivered before, or the same content again), "
+                  f"{outcome.count('rejected')} rejected")
     catalogue = load_catalogue()
-    wanted = sorted(month_labels(_add_months(start_month, months - 1), months))
     with engine.connect() as conn:
         done = set(conn.execute(select(monitor_runs.c.month).where(
             monitor_runs.c.status == "finished",
             monitor_runs.c.catalogue_digest == catalogue.digest())).scalars())
     with console.status("monitoring…") as status:
-        for month in wanted:
+        for month in month_labels(start_month, months):  # the months the generated feeds cover
             if month in done:
                 continue
             status.update(f"monitoring {month}…")
             r = run_month(engine, month=month, lake_dir=lake, actor="demo", catalogue=catalogue)
             console.print(f"monitor {month}: {r['warnings']:,} warnings ({r['seconds']:.1f} s)")
-
-
-def _add_months(month: str, k: int) -> str:
-    y, m = int(month[:4]), int(month[5:7]) - 1 + k
-    return f"{y + m // 12:04d}-{m % 12 + 1:02d}"
 
 
 def demo(

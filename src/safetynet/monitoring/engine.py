@@ -60,17 +60,14 @@ def _level(rule: Rule, t: ir.Table, on: dt.date) -> ir.StringValue:
     if not rule.levels:
         return ibis.literal(rule.level)
     cases = []
-    for level, threshold in reversed(rule.thresholds(on)):  # most severe first
-        if isinstance(threshold, int) and rule.parameter(_when(rule, level)).unit == "yuan":
-            cases.append((t.amount_fen >= threshold, level))
+    for lv in reversed(rule.levels):  # most severe first
+        threshold = rule.value(lv.when, on)
+        if rule.parameter(lv.when).unit == "yuan":  # money: integer fen against integer fen
+            cases.append((t.amount_fen >= threshold, lv.level))
         else:
             limit = float(threshold) if isinstance(threshold, Decimal) else threshold
-            cases.append((t.score >= limit, level))
+            cases.append((t.score >= limit, lv.level))
     return ibis.cases(*cases, else_=ibis.null("string"))
-
-
-def _when(rule: Rule, level: str) -> str:
-    return next(lv.when for lv in rule.levels if lv.level == level)
 
 
 def rule_candidates(x: Inputs, rule: Rule) -> ir.Table:

@@ -101,6 +101,14 @@ def _household_heads(x: Inputs) -> ir.Table:
     return p.group_by("household_id").aggregate(id_number=p.id_number.argmin(key))
 
 
+def _with_assessment_evidence(t: ir.Table, x: Inputs) -> ir.Table:
+    """Household-level assessment rows: the run behind them is the evidence; no feed region."""
+    ev = ibis.struct({"feed": ibis.literal("assessment"),
+                      "record_id": ibis.literal("run ") + t.run_id.cast("string"),
+                      "month": ibis.literal(x.month)})
+    return t.mutate(region=ibis.null("string"), evidence=ibis.array([ev]))
+
+
 def _deaths(x: Inputs, in_month_only: bool) -> ir.Table:
     """Death records dated up to the month's end (or inside the month): the death feed and the
     population feed's death events, per person with evidence."""
@@ -313,10 +321,7 @@ def months_income_above_tier_line(x: Inputs, rule: Rule) -> ir.Table:
     flags = flags.mutate(streak=streak).filter(lambda t: t.streak > 0)
     heads = _household_heads(x)
     out = flags.join(heads, "household_id")
-    ev = ibis.struct({"feed": ibis.literal("assessment"),
-                      "record_id": ibis.literal("run ") + out.run_id.cast("string"),
-                      "month": ibis.literal(x.month)})
-    out = out.mutate(region=ibis.null("string"), evidence=ibis.array([ev]))
+    out = _with_assessment_evidence(out, x)
     return _shape(out, out.streak)
 
 
@@ -391,8 +396,5 @@ def assessed_tier_change(x: Inputs, rule: Rule) -> ir.Table:
     a = a.filter((a.month == x.month) & a.registered_tier.isin(list(ENROLLED_TIERS))
                  & a.change.isin(list(rule.value("changes_counted", x.end))))
     out = a.join(_household_heads(x), "household_id")
-    ev = ibis.struct({"feed": ibis.literal("assessment"),
-                      "record_id": ibis.literal("run ") + out.run_id.cast("string"),
-                      "month": ibis.literal(x.month)})
-    out = out.mutate(region=ibis.null("string"), evidence=ibis.array([ev]))
+    out = _with_assessment_evidence(out, x)
     return _shape(out)

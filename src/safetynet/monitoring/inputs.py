@@ -46,19 +46,12 @@ def month_labels(month: str, count: int = WINDOW_MONTHS) -> list[str]:
     return out
 
 
-def month_bounds(month: str) -> tuple[dt.date, dt.date]:
-    """First and last day of a YYYY-MM month."""
-    y, m = int(month[:4]), int(month[5:7])
-    first = dt.date(y, m, 1)
-    nxt = dt.date(y + (m == 12), m % 12 + 1, 1)
-    return first, nxt - dt.timedelta(days=1)
-
-
 @dataclass
 class Inputs:
     month: str
     first: dt.date  # the month's first day
     end: dt.date  # its last day: the day the register and "active" records are taken
+    window_start: dt.date  # the first day of the 12-month window (analytics.facts.month_window)
     labels: list[str]  # the 12 window months, M first
     people: ir.Table
     feed: Callable[[str], ir.Table]
@@ -77,11 +70,6 @@ class Inputs:
         if name not in self._shared:
             self._shared[name] = self.keep(f"mon_{name}", build())
         return self._shared[name]
-
-    @property
-    def window_start(self) -> dt.date:
-        return month_bounds(self.labels[-1])[0]
-
 
 def people_table(persons: ir.Table, households: ir.Table) -> ir.Table:
     """The register's people with their household's place and the tier a rule's population is

@@ -22,7 +22,7 @@ import pyarrow as pa
 from sqlalchemy import Engine
 
 from safetynet.analytics import service as analytics
-from safetynet.analytics.facts import latest_versions
+from safetynet.analytics.facts import latest_versions, month_window
 from safetynet.assessment import service as assessment_service
 from safetynet.monitoring import engine as rules_engine
 from safetynet.monitoring.catalogue import ENROLLED_TIERS, Catalogue, load_catalogue
@@ -32,7 +32,6 @@ from safetynet.monitoring.inputs import (
     delivered_months,
     household_income_table,
     income_table,
-    month_bounds,
     month_labels,
     people_table,
 )
@@ -52,7 +51,7 @@ def _peak_rss_bytes() -> int:
 
 
 def _prepare(b, engine: Engine, *, month: str, lake_dir: Path, timings: dict) -> Inputs:  # noqa: ANN001
-    first, end = month_bounds(month)
+    window_start, end, _, _ = month_window(month)
     labels = month_labels(month, WINDOW_MONTHS)
     lap = _lap(timings)
     cache: dict = {}
@@ -89,9 +88,10 @@ def _prepare(b, engine: Engine, *, month: str, lake_dir: Path, timings: dict) ->
         assessment = b.from_arrow("mon_assessment", assessment.result())
         moves = b.from_arrow("mon_tier_moves", moves.result())
     lap("household_income")
-    return Inputs(month=month, first=first, end=end, labels=labels, people=people, feed=feed, income=income,
-                  delivered=[label in seen for label in labels], household_income=household_income,
-                  assessment=assessment, tier_moves=moves, keep=b.materialize)
+    return Inputs(month=month, first=end.replace(day=1), end=end, window_start=window_start, labels=labels,
+                  people=people, feed=feed, income=income, delivered=[label in seen for label in labels],
+                  household_income=household_income, assessment=assessment, tier_moves=moves,
+                  keep=b.materialize)
 
 
 def _lap(timings: dict):  # noqa: ANN202
@@ -123,11 +123,10 @@ def run_month(engine: Engine, *, month: str, lake_dir: Path, actor: str, backend
         raise ValueError(f"unknown monitoring engine {backend!r}; available: {', '.join(analytics.BACKENDS)}")
     say = progress or (lambda _msg: None)
     catalogue = catalogue or load_catalogue()
-    _, end = month_bounds(month)
-    rules_engine.check_catalogue(catalogue, end)
+    rules_engine.check_catalogue(catalogue, month_window(month)[1])
+    digest = catalogue.digest()
     t0, cpu0 = time.perf_counter(), time.process_time()
-    run_id = start_run(engine, month=month, engine_name=backend, catalogue_digest=catalogue.digest(),
-                       actor=actor)
+    run_id = start_run(engine, month=month, engine_name=backend, catalogue_digest=digest, actor=actor)
     lake_dir = Path(lake_dir)
     b = analytics.BACKENDS[backend](lake_dir.parent / "tmp" / "monitoring", memory_limit=MEMORY_LIMIT)
     try:
@@ -155,7 +154,7 @@ def run_month(engine: Engine, *, month: str, lake_dir: Path, actor: str, backend
     finally:
         b.close()
     seconds = time.perf_counter() - t0
-    report = {"run_id": run_id, "month": month, "engine": backend, "catalogue_digest": catalogue.digest(),
+    report = {"run_id": run_id, "month": month, "engine": backend, "catalogue_digest": digest,
               "warnings": candidates.num_rows, **_counts(candidates), "recorded": recorded,
               "notes": x.notes, "timings": timings, "seconds": round(seconds, 3),
               "cpu_seconds": round(time.process_time() - cpu0, 3), "peak_rss_bytes": _peak_rss_bytes(),
