@@ -20,6 +20,7 @@ def all_metadata() -> MetaData:
     import safetynet.assessment.store  # noqa: F401
     import safetynet.audit.store  # noqa: F401
     import safetynet.auth.store  # noqa: F401
+    import safetynet.casework.store  # noqa: F401
     import safetynet.feeds.store  # noqa: F401
     import safetynet.linkage.store  # noqa: F401
     import safetynet.monitoring.store  # noqa: F401
@@ -27,6 +28,7 @@ def all_metadata() -> MetaData:
     import safetynet.registry.store  # noqa: F401
     import safetynet.standards.store  # noqa: F401
     import safetynet.verification.store  # noqa: F401
+    import safetynet.workdays.store  # noqa: F401
     from safetynet.db import metadata
 
     return metadata
@@ -48,8 +50,15 @@ def upgrade(engine: Engine) -> None:
 
 
 def init_database(engine: Engine) -> None:
-    """Schema plus reference data every deployment needs (official regions of China)."""
+    """Schema plus reference data every deployment needs: the official regions of China, the
+    working-day calendar (the years chinese_calendar knows; administrators add later ones) and the
+    closed loop's routing table."""
+    from safetynet.casework import service as casework_service
     from safetynet.regions import service as regions_service
+    from safetynet.workdays import service as workdays_service
 
     upgrade(engine)
     regions_service.seed_official(engine)
+    workdays_service.seed_from_package(engine)
+    with engine.begin() as conn:
+        casework_service.seed_routing(conn)

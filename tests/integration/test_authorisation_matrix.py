@@ -143,6 +143,39 @@ POLICY: dict[tuple[str, str], Policy] = {
     ("GET", f"{API}/warnings/runs"): Policy("warnings.runs", call=_get(f"{API}/warnings/runs")),
     ("GET", f"{API}/warnings/{{warning_id}}"): Policy("warnings.read", scoped=True,
                                                        call=_get(f"{API}/warnings/{{warning}}")),
+    # the closed loop (issue 7): "task" is the household's department push (medical: the liaison's)
+    ("GET", f"{API}/tasks"): Policy("tasks.read", call=_get(f"{API}/tasks?page_size=200"),
+                                    list_key="region_code"),
+    ("GET", f"{API}/tasks/counts"): Policy("tasks.read", call=_get(f"{API}/tasks/counts")),
+    ("GET", f"{API}/tasks/forms"): Policy("tasks.read", call=_get(f"{API}/tasks/forms")),
+    ("GET", f"{API}/tasks/figures"): Policy("dashboard.read", scoped=True,
+                                            call=_get(f"{API}/tasks/figures?region={{home}}")),
+    ("GET", f"{API}/tasks/{{task_id}}"): Policy("tasks.read", scoped=True,
+                                                call=_get(f"{API}/tasks/{{task}}")),
+    # "start" on a task nobody accepted: 409 in the region, 404 outside (no state changes)
+    ("POST", f"{API}/tasks/{{task_id}}/actions"): Policy("tasks.work", scoped=True, call=_post(
+        f"{API}/tasks/{{task}}/actions", {"action": "start"})),
+    ("POST", f"{API}/tasks/{{task_id}}/feedback"): Policy("tasks.work", scoped=True, call=_post(
+        f"{API}/tasks/{{task}}/feedback")),
+    ("GET", f"{API}/tasks/{{task_id}}/feedback/{{feedback_id}}/attachment"): Policy(
+        "tasks.read", scoped=True, missing_ok=True,
+        call=_get(f"{API}/tasks/{{task}}/feedback/999999/attachment")),
+    ("POST", f"{API}/tasks/dispatch"): Policy("tasks.dispatch", call=_post(f"{API}/tasks/dispatch")),
+    ("POST", f"{API}/tasks/sweep"): Policy("tasks.dispatch", call=_post(f"{API}/tasks/sweep")),
+    ("GET", f"{API}/households/{{household_no}}/chain"): Policy(
+        "registry.read", scoped=True, call=_get(f"{API}/households/{{household}}/chain")),
+    ("GET", f"{API}/households/{{household_no}}/chain.xlsx"): Policy(
+        "registry.read", scoped=True, call=_get(f"{API}/households/{{household}}/chain.xlsx")),
+    ("POST", f"{API}/assistance"): Policy("assistance.record", scoped=True, call=_post(
+        f"{API}/assistance",
+        lambda o: {"household_no": o["household"], "kind": "other", "given_on": "2026-01-05"})),
+    ("GET", f"{API}/notifications"): Policy(SIGNED_IN, call=_get(f"{API}/notifications")),
+    ("POST", f"{API}/notifications/read"): Policy(SIGNED_IN, call=_post(f"{API}/notifications/read")),
+    ("GET", f"{API}/routing"): Policy("tasks.read", call=_get(f"{API}/routing")),
+    ("PUT", f"{API}/routing/{{need}}"): Policy("routing.admin", call=_post(f"{API}/routing/medical")),
+    ("GET", f"{API}/calendar/years"): Policy(SIGNED_IN, call=_get(f"{API}/calendar/years")),
+    ("GET", f"{API}/calendar/{{year}}"): Policy(SIGNED_IN, call=_get(f"{API}/calendar/2026")),
+    ("PUT", f"{API}/calendar/{{year}}"): Policy("calendar.admin", call=_post(f"{API}/calendar/2031")),
 }
 
 
@@ -191,13 +224,15 @@ def world(client_as, tmp_path):  # noqa: ANN001
     with client_as.engine.connect() as c:
         pid = dict(c.execute(select(persons.c.name, persons.c.id)).all())
     warning = _warnings(client_as.engine, pid)
+    task = _dispatch(client_as.engine)
     client_as.user("grid_worker", OWN_VILLAGE, username="target_own")
     client_as.user("grid_worker", OTHER_VILLAGE, username="target_other")
     ctx = {
         "own": {"household": "H001", "person": pid["张建国"], "username": "target_own",
-                "village": OWN_VILLAGE, "warning": warning["H001"]},
+                "village": OWN_VILLAGE, "warning": warning["H001"], "task": task["H001"]},
         "other": {"household": "H900", "person": pid["张老汉"], "username": "target_other",
-                  "village": OTHER_VILLAGE, "home": OTHER_VILLAGE[:6], "warning": warning["H900"]},
+                  "village": OTHER_VILLAGE, "home": OTHER_VILLAGE[:6], "warning": warning["H900"],
+                  "task": task["H900"]},
     }
     clients = {role: client_as(role.value, HOME[role]) for role in Role}
     return ctx, clients
@@ -223,6 +258,18 @@ def _warnings(engine, pid: dict[str, int]) -> dict[str, int]:  # noqa: ANN001
     finish_run(engine, run, seconds=1.0, counts={})
     with engine.connect() as c:
         return dict(c.execute(select(warnings.c.household_no, warnings.c.id)).all())
+
+
+def _dispatch(engine) -> dict[str, int]:  # noqa: ANN001
+    """The month's warnings as tasks: the department push's id by household."""
+    from safetynet.casework.service import dispatch_month
+    from safetynet.casework.store import tasks
+
+    dispatch_month(engine, month="2026-01")
+    with engine.connect() as c:
+        return dict(c.execute(select(households.c.household_no, tasks.c.id)
+                              .join(tasks, tasks.c.household_id == households.c.id)
+                              .where(tasks.c.task_type == "department_push")).all())
 
 
 def _in_scope(home: str, village: str) -> bool:

@@ -23,6 +23,7 @@ from safetynet.audit.api import router as audit_router
 from safetynet.auth.api import router as auth_router
 from safetynet.auth.deps import household_in_scope, require, require_by_method, signed_in_user
 from safetynet.auth.errors import ApiError
+from safetynet.casework.api import router as casework_router
 from safetynet.dashboard.api import router as dashboard_router
 from safetynet.errors import NotFoundError, SafetynetError
 from safetynet.feeds.api import router as feeds_router
@@ -35,6 +36,7 @@ from safetynet.simulation.api import router as simulation_router
 from safetynet.standards.api import router as standards_router
 from safetynet.standards.service import store_lookup
 from safetynet.verification.api import router as verification_router
+from safetynet.workdays.api import router as calendar_router
 
 API = "/api/v1"
 # Responses smaller than this go out as they are: compressing a short JSON body costs more
@@ -149,6 +151,8 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         Depends(require_by_method("verification.read", "verification.authorise")),
         Depends(household_in_scope)])
     app.include_router(warnings_router, prefix=API)  # each route declares warnings.read / warnings.runs
+    app.include_router(casework_router, prefix=API)  # each route declares its capability (tasks.*, ...)
+    app.include_router(calendar_router, prefix=API)  # reads: signed in; PUT: calendar.admin
     app.include_router(assessment_router, prefix=API,
                        dependencies=[Depends(require_by_method("assessment.read", "assessment.run"))])
 

@@ -70,30 +70,46 @@ CAPABILITIES: dict[str, dict[str, str]] = {
     "users.admin": {"zh": "用户管理", "en": "Administer users"},
     "warnings.read": {"zh": "查看监测预警", "en": "Read monitoring warnings"},
     "warnings.runs": {"zh": "查看监测运行记录", "en": "Read monitor runs"},
+    "tasks.read": {"zh": "查看核查处置任务", "en": "Read tasks"},
+    "tasks.work": {"zh": "承办任务（接收、核查、反馈）", "en": "Work tasks (accept, verify, give feedback)"},
+    "tasks.manage": {"zh": "管理任务（办结、退回、改派、升级）",
+                     "en": "Manage tasks (close, return, reassign, escalate)"},
+    "tasks.dispatch": {"zh": "分类推送与逾期升级", "en": "Dispatch warnings as tasks, sweep overdue ones"},
+    "assistance.record": {"zh": "登记救助帮扶", "en": "Record assistance given"},
+    "routing.admin": {"zh": "维护分类推送规则", "en": "Maintain the routing table"},
+    "calendar.admin": {"zh": "维护工作日历", "en": "Maintain the working-day calendar"},
 }
 
 _ALL = frozenset(CAPABILITIES)
 _CASEWORK = frozenset({
     "dashboard.read", "registry.read", "registry.unmask", "registry.sensitive", "standards.read",
     "rules.assess", "assessment.read", "verification.read", "warnings.read",
+    "tasks.read", "tasks.work", "tasks.manage", "assistance.record",
 })
+# province-wide settings and jobs: the routing table, the holiday calendar, the monthly dispatch
+_PROVINCE_ONLY = frozenset({"routing.admin", "calendar.admin", "tasks.dispatch"})
 
 ROLE_CAPABILITIES: dict[Role, frozenset[str]] = {
     Role.province_admin: _ALL,
     # the linkage review queue is province-wide (the data centre's), so only province roles
-    Role.city_admin: _ALL - {"linkage.review"},
-    Role.county_admin: _ALL - {"feeds.ingest", "linkage.review"},
+    Role.city_admin: _ALL - {"linkage.review"} - _PROVINCE_ONLY,
+    Role.county_admin: _ALL - {"feeds.ingest", "linkage.review"} - _PROVINCE_ONLY,
     # the caseworker takes the family's signed authorisation with the application
     Role.township_caseworker: _CASEWORK | {"verification.authorise"},
     Role.township_reviewer: _CASEWORK | {"assessment.run", "verification.authorise"},
-    Role.grid_worker: frozenset({"dashboard.read", "registry.read", "warnings.read"}),
-    # a liaison reads only the warnings whose need is pushed to their department (monitoring.views)
-    Role.department_liaison: frozenset({"dashboard.read", "registry.read", "feeds.read", "warnings.read"}),
-    Role.charity: frozenset({"dashboard.read"}),
+    # the field worker: checks at the door and reports back (casework.access decides which tasks)
+    Role.grid_worker: frozenset({"dashboard.read", "registry.read", "warnings.read", "tasks.read",
+                                 "tasks.work"}),
+    # a liaison reads only the warnings and tasks whose need is pushed to their department
+    Role.department_liaison: frozenset({"dashboard.read", "registry.read", "feeds.read", "warnings.read",
+                                        "tasks.read", "tasks.work", "assistance.record"}),
+    # a charity records the help it gave to a family it knows by household number
+    Role.charity: frozenset({"dashboard.read", "assistance.record"}),
     Role.auditor: frozenset({"audit.read", "dashboard.read", "registry.read", "standards.read",
-                             "assessment.read", "verification.read", "feeds.read", "warnings.read"}),
+                             "assessment.read", "verification.read", "feeds.read", "warnings.read",
+                             "tasks.read"}),
     Role.data_officer: frozenset({"dashboard.read", "registry.read", "standards.read", "feeds.read",
-                                  "feeds.ingest", "linkage.review", "warnings.runs"}),
+                                  "feeds.ingest", "linkage.review", "warnings.runs", "tasks.dispatch"}),
 }
 
 # An administrator may grant a role only up to their own rank (never above).

@@ -7,6 +7,7 @@ import typer
 from safetynet.analytics.cli import facts_cli
 from safetynet.assessment.cli import app as assessment_app
 from safetynet.auth.cli import app as users_app
+from safetynet.casework.cli import app as tasks_app
 from safetynet.cli.demo import demo, serve
 from safetynet.feeds.cli import app as feeds_app
 from safetynet.linkage.cli import app as linkage_app
@@ -21,6 +22,7 @@ from safetynet.simulation.cli import simulate_cli
 from safetynet.standards.cli import app as standards_app
 from safetynet.synth.cli import synth
 from safetynet.verification.cli import app as verify_app
+from safetynet.workdays.cli import app as calendar_app
 
 app = typer.Typer(
     name="safetynet",
@@ -59,6 +61,8 @@ monitor_app.command("run")(monitor_run)
 monitor_app.command("score")(monitor_score)
 app.add_typer(monitor_app, name="monitor")
 app.add_typer(warnings_app, name="warnings")
+app.add_typer(tasks_app, name="tasks")
+app.add_typer(calendar_app, name="calendar")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,1 @@
+"""Casework: the closed loop after a warning — routing, tasks, feedback, assistance and the chain."""

@@ -1,0 +1,213 @@
+"""One household, one assistance chain (一户一条救助帮扶链): everything the platform knows happened to a
+household, in date order — its tier changes (with the monthly benefit), the warnings raised on its
+members, every task and step taken on them, the feedback given, and every assistance recorded (by
+civil affairs, a department or a charity). Exported to Excel for the case file."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import xlsxwriter
+from sqlalchemy import Connection, select
+
+from safetynet import identity
+from safetynet.casework.model import (
+    ACTION_LABELS,
+    ASSISTANCE_KINDS,
+    OUTCOME_LABELS,
+    STATUS_LABELS,
+    TYPE_LABELS,
+    Action,
+    Status,
+)
+from safetynet.casework.store import assistance_records, task_events, task_feedback, tasks
+from safetynet.monitoring.store import warnings
+from safetynet.registry.store import household_tiers, persons
+
+KINDS = {
+    "tier": {"zh": "认定层级", "en": "Tier"},
+    "warning": {"zh": "监测预警", "en": "Warning"},
+    "task": {"zh": "任务处置", "en": "Task"},
+    "feedback": {"zh": "核查反馈", "en": "Feedback"},
+    "assistance": {"zh": "救助帮扶", "en": "Assistance"},
+}
+_TIER_ZH = {
+    "extremely_poor": "特困",
+    "dibao": "低保",
+    "dibao_edge": "低保边缘",
+    "rigid_expenditure": "刚性支出困难",
+    "anti_relapse": "防返贫监测",
+    "other_concern": "其他困难",
+    "none": "无",
+}
+
+
+def _at(value: dt.date | dt.datetime) -> str:
+    if isinstance(value, dt.datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=dt.UTC)).isoformat()
+    return value.isoformat()
+
+
+def _sort_key(value: dt.date | dt.datetime) -> str:
+    """Dates sort as the start of their day, UTC: a date and a timestamp of the same day keep that order."""
+    if isinstance(value, dt.datetime):
+        value = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    return value.isoformat() + "T00:00:00"
+
+
+def _yuan(fen: int | None) -> str | None:
+    return None if fen is None else f"{fen // 100}.{fen % 100:02d}"
+
+
+def household_chain(conn: Connection, *, household_id: int) -> list[dict]:
+    """The chain's entries, oldest first: {at, kind, title_zh, title_en, detail, refs}."""
+    out: list[tuple[str, int, dict]] = []
+
+    def add(at: dt.date | dt.datetime, order: int, kind: str, zh: str, en: str, **refs: object) -> None:
+        out.append(
+            (
+                _sort_key(at),
+                order,
+                {
+                    "at": _at(at),
+                    "kind": kind,
+                    "kind_label": KINDS[kind],
+                    "title_zh": zh,
+                    "title_en": en,
+                    **refs,
+                },
+            )
+        )
+
+    for t in conn.execute(select(household_tiers).where(household_tiers.c.household_id == household_id)):
+        add(
+            t.since,
+            0,
+            "tier",
+            f"认定为{_TIER_ZH.get(t.tier, t.tier)}",
+            f"tier {t.tier} from {t.since}",
+            tier=t.tier,
+        )
+        if t.until:
+            add(
+                t.until, 0, "tier", f"{_TIER_ZH.get(t.tier, t.tier)}终止", f"tier {t.tier} ended", tier=t.tier
+            )
+    name = select(persons.c.name).where(persons.c.id == warnings.c.person_id).scalar_subquery()
+    for w in conn.execute(
+        select(
+            warnings.c.id,
+            warnings.c.rule,
+            warnings.c.level,
+            warnings.c.month,
+            warnings.c.created_at,
+            warnings.c.status,
+            name.label("name"),
+        ).where(warnings.c.household_id == household_id)
+    ):
+        who = identity.mask_name(w.name) if w.name else ""
+        add(
+            w.created_at,
+            1,
+            "warning",
+            f"{w.month} 预警 {w.rule}（{w.level}）{who}",
+            f"{w.month} warning {w.rule} ({w.level}) {who}",
+            warning_id=w.id,
+            level=w.level,
+            status=w.status,
+        )
+    task_rows = {
+        t.id: t
+        for t in conn.execute(
+            select(tasks.c.id, tasks.c.task_type, tasks.c.department, tasks.c.warning_id).where(
+                tasks.c.household_id == household_id
+            )
+        )
+    }
+    if task_rows:
+        for e in conn.execute(
+            select(task_events).where(task_events.c.task_id.in_(list(task_rows))).order_by(task_events.c.id)
+        ):
+            t = task_rows[e.task_id]
+            if e.action == "create":
+                continue
+            label = ACTION_LABELS.get(Action(e.action), {"zh": e.action, "en": e.action})
+            kind = TYPE_LABELS.get(t.task_type, {"zh": t.task_type, "en": t.task_type})
+            to = STATUS_LABELS.get(Status(e.to_status), {"zh": e.to_status, "en": e.to_status})
+            dep = f"（{t.department}）" if t.department else ""
+            add(
+                e.at,
+                2,
+                "task",
+                f"{kind['zh']}{dep} #{t.id}：{label['zh']} → {to['zh']}",
+                f"{kind['en']} #{t.id}: {label['en']} → {to['en']}",
+                task_id=t.id,
+                warning_id=t.warning_id,
+                actor=e.actor,
+                note=e.note,
+            )
+        for f in conn.execute(select(task_feedback).where(task_feedback.c.task_id.in_(list(task_rows)))):
+            label = OUTCOME_LABELS.get(f.outcome, {"zh": f.outcome, "en": f.outcome})
+            add(
+                f.at,
+                3,
+                "feedback",
+                f"任务 #{f.task_id} 反馈：{label['zh']}",
+                f"task #{f.task_id} feedback: {label['en']}",
+                task_id=f.task_id,
+                outcome=f.outcome,
+                note=f.notes or f.refusal_reason,
+                actor=f.actor,
+            )
+    for a in conn.execute(
+        select(assistance_records).where(assistance_records.c.household_id == household_id)
+    ):
+        kind = ASSISTANCE_KINDS.get(a.kind, {"zh": a.kind, "en": a.kind})
+        money = f" {_yuan(a.amount_fen)} 元" if a.amount_fen is not None else ""
+        money_en = f" {_yuan(a.amount_fen)} yuan" if a.amount_fen is not None else ""
+        add(
+            a.given_on,
+            4,
+            "assistance",
+            f"{kind['zh']}{money}（{a.source}）",
+            f"{kind['en']}{money_en} ({a.source})",
+            assistance_id=a.id,
+            source_kind=a.source_kind,
+            source=a.source,
+            amount_fen=a.amount_fen,
+            task_id=a.task_id,
+            actor=a.recorded_by,
+            note=a.notes,
+        )
+    out.sort(key=lambda x: (x[0], x[1]))
+    return [entry for _, _, entry in out]
+
+
+def chain_workbook(entries: list[dict], *, household_no: str, lang: str = "zh") -> bytes:
+    """The chain as an .xlsx file (one sheet, one row per entry); money in yuan with two decimals."""
+    buf = io.BytesIO()
+    book = xlsxwriter.Workbook(buf, {"in_memory": True})
+    sheet = book.add_worksheet("救助帮扶链" if lang == "zh" else "Assistance chain")
+    bold = book.add_format({"bold": True})
+    zh = lang == "zh"
+    sheet.write(0, 0, ("户编号：" if zh else "Household: ") + household_no, bold)
+    heads = (
+        ["时间", "类别", "事项", "金额（元）", "经办", "说明"]
+        if zh
+        else ["When", "Kind", "What", "Amount (yuan)", "By", "Note"]
+    )
+    for col, head in enumerate(heads):
+        sheet.write(2, col, head, bold)
+    for row, e in enumerate(entries, start=3):
+        sheet.write(row, 0, e["at"][:19].replace("T", " "))
+        sheet.write(row, 1, e["kind_label"]["zh" if zh else "en"])
+        sheet.write(row, 2, e["title_zh"] if zh else e["title_en"])
+        sheet.write(row, 3, _yuan(e.get("amount_fen")) or "")
+        sheet.write(row, 4, e.get("actor") or "")
+        sheet.write(row, 5, e.get("note") or "")
+    sheet.set_column(0, 0, 20)
+    sheet.set_column(2, 2, 48)
+    sheet.set_column(5, 5, 40)
+    book.close()
+    return buf.getvalue()
