@@ -126,12 +126,12 @@ def world(client_as, tmp_path):  # noqa: ANN001
             "need": need,
             "side": "entry",
             "value": "0.6",
-            "evidence": json.dumps([{"feed": "medical", "record_id": "r1", "month": "2026-09"}]),
+            "evidence": json.dumps([{"feed": "medical", "record_id": "r1", "month": "2026-08"}]),
         }
 
     _warn(
         engine,
-        "2026-09",
+        "2026-08",
         [
             cand("medical_oop_large", "张建国", "orange", "medical"),  # H001, grid 1 (staffed)
             cand("recipient_death", "王桂兰", "red", "integrity"),  # H002, grid 2 (no worker)
@@ -139,8 +139,7 @@ def world(client_as, tmp_path):  # noqa: ANN001
             cand("income_drop", "张老汉", "orange", "basic_living"),  # H900, another township
         ],
     )
-    with engine.begin() as c:  # the monitor run just before the dispatch (the tests' clock)
-        c.execute(warnings.update().values(created_at=DISPATCH - dt.timedelta(hours=1)))
+    with engine.connect() as c:
         wid = {r.household_no: r.id for r in c.execute(select(warnings.c.household_no, warnings.c.id))}
     return people, users, wid
 
@@ -162,7 +161,7 @@ def _tasks(engine) -> dict[tuple[str, str], dict]:  # noqa: ANN001
 def test_dispatch_routes_each_need_to_its_queue_and_department_with_working_day_deadlines(client_as, world):
     engine = client_as.engine
     _, _, wid = world
-    out = service.dispatch_month(engine, month="2026-09", now=DISPATCH)
+    out = service.dispatch_month(engine, month="2026-08", now=DISPATCH)
     assert out["warnings"] == 4 and out["field_checks"] == 4 and out["department_pushes"] == 2
     assert out["provisional_deadlines"] == 0
     t = _tasks(engine)
@@ -221,7 +220,7 @@ def test_dispatch_routes_each_need_to_its_queue_and_department_with_working_day_
     assert notes["medliaison"].startswith("1 new") and notes["emliaison"].startswith("1 new")
     assert "casew2" in notes and "grid3" not in notes
     # re-running the month creates nothing
-    again = service.dispatch_month(engine, month="2026-09", now=DISPATCH + dt.timedelta(hours=1))
+    again = service.dispatch_month(engine, month="2026-08", now=DISPATCH + dt.timedelta(hours=1))
     assert again["tasks"] == 0 and len(_tasks(engine)) == 6
 
 
@@ -264,7 +263,7 @@ def test_a_year_the_calendar_lacks_gives_a_provisional_deadline_until_an_adminis
     engine = client_as.engine
     # Monday 28 Dec 2026: the 5th working day lies in 2027, which chinese_calendar does not know
     late = dt.datetime(2026, 12, 28, 9, 0, tzinfo=SHANGHAI)
-    out = service.dispatch_month(engine, month="2026-09", now=late)
+    out = service.dispatch_month(engine, month="2026-08", now=late)
     # all but the red disaster check, due in 24 clock hours
     assert out["tasks"] == 6 and out["provisional_deadlines"] == 5
     t = _tasks(engine)
@@ -334,7 +333,7 @@ def test_routing_changes_keep_history_and_apply_from_their_date(client_as, world
         ).status_code
         == 403
     )
-    service.dispatch_month(engine, month="2026-09", now=DISPATCH)
+    service.dispatch_month(engine, month="2026-08", now=DISPATCH)
     push = _tasks(engine)["H001", "department_push"]
     assert (push["department"], push["queue_region"]) == ("health", "370400000000")
 
@@ -385,7 +384,7 @@ def test_the_field_check_loop_through_the_api_with_who_may_do_what(client_as, wo
     engine = client_as.engine
     client_as.app.state.clock = lambda: DISPATCH.astimezone(dt.UTC) + dt.timedelta(hours=2)
     people, u, wid = world
-    service.dispatch_month(engine, month="2026-09", now=DISPATCH)
+    service.dispatch_month(engine, month="2026-08", now=DISPATCH)
     task = _tasks(engine)["H001", "field_check"]["id"]
 
     inbox = u["grid"].get("/api/v1/tasks", params={"mine": "true"}).json()
@@ -499,7 +498,7 @@ def test_department_feedback_records_assistance_once_and_the_chain_shows_every_s
     now = DISPATCH.astimezone(dt.UTC) + dt.timedelta(days=5)
     client_as.app.state.clock = lambda: now
     people, u, wid = world
-    service.dispatch_month(engine, month="2026-09", now=DISPATCH)
+    service.dispatch_month(engine, month="2026-08", now=DISPATCH)
     t = _tasks(engine)
     push, field = t["H001", "department_push"]["id"], t["H001", "field_check"]["id"]
     inbox = u["liaison"].get("/api/v1/tasks", params={"mine": "true"}).json()
@@ -626,7 +625,7 @@ def test_department_feedback_records_assistance_once_and_the_chain_shows_every_s
 def test_overdue_tasks_escalate_to_the_next_level_and_tell_it(client_as, world):
     engine = client_as.engine
     _, u, _ = world
-    service.dispatch_month(engine, month="2026-09", now=DISPATCH)
+    service.dispatch_month(engine, month="2026-08", now=DISPATCH)
     t = _tasks(engine)
     # the day after the grid's deadline (Sat 10 Oct): the grid's field check goes to the township
     later = _end_of_day(2026, 10, 10) + dt.timedelta(hours=1)
@@ -689,7 +688,7 @@ def test_reassign_to_another_worker_and_plugin_channels_receive_notifications(cl
 
     notify.register_channel(Recorder())
     try:
-        service.dispatch_month(engine, month="2026-09", now=DISPATCH)
+        service.dispatch_month(engine, month="2026-08", now=DISPATCH)
         task = _tasks(engine)["H002", "field_check"]["id"]  # grid 2 had no worker: the township's
         # the caseworker sends the worker of grid 3, a grid of the same township, by name
         r = u["caseworker"].post(

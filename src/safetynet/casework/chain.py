@@ -57,6 +57,13 @@ def _sort_key(value: dt.date | dt.datetime) -> str:
     return value.isoformat() + "T00:00:00"
 
 
+def _after_month(month: str) -> dt.date:
+    """A warning about a month is known once the month is over: it stands in the chain on the next
+    month's first day, before the tasks its run dispatched (whenever the run itself happened)."""
+    year, m = int(month[:4]), int(month[5:7])
+    return dt.date(year + m // 12, m % 12 + 1, 1)
+
+
 def _yuan(fen: int | None) -> str | None:
     return None if fen is None else f"{fen // 100}.{fen % 100:02d}"
 
@@ -108,7 +115,7 @@ def household_chain(conn: Connection, *, household_id: int) -> list[dict]:
     ):
         who = identity.mask_name(w.name) if w.name else ""
         add(
-            w.created_at,
+            _after_month(w.month),
             1,
             "warning",
             f"{w.month} 预警 {w.rule}（{w.level}）{who}",

@@ -68,6 +68,9 @@ ACTION_LABELS: dict[Action, dict[str, str]] = {
 }
 
 OPEN = frozenset(set(Status) - {Status.closed})
+#: open states in which the deadline still runs: once feedback is in, the worker is done and the task
+#: waits on the township, so it is not "overdue"
+DEADLINE_RUNS = frozenset(OPEN - {Status.feedback_given})
 #: states in which the task waits for its queue, not for a named person
 QUEUED = frozenset({Status.assigned, Status.pushed, Status.escalated, Status.returned})
 

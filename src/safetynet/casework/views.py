@@ -14,6 +14,7 @@ from safetynet.auth.model import CurrentUser, Role
 from safetynet.casework.access import in_queue, may, queue_roles
 from safetynet.casework.model import (
     ACTION_LABELS,
+    DEADLINE_RUNS,
     OPEN,
     OUTCOME_LABELS,
     STATUS_LABELS,
@@ -32,6 +33,7 @@ from safetynet.registry.store import households, persons
 MAX_PAGE_SIZE = 200
 _t = tasks
 _OPEN = [s.value for s in OPEN]
+_RUNNING = [s.value for s in DEADLINE_RUNS]
 
 
 def scope_conditions(user: CurrentUser, region: str | None = None) -> list:
@@ -104,7 +106,7 @@ def _item(row, now: dt.datetime) -> dict:  # noqa: ANN001
         "warning_level": row.warning_level,
         "deadline_at": _iso(deadline),
         "deadline_provisional": bool(row.deadline_provisional),
-        "overdue": row.status in _OPEN and deadline is not None and deadline < now,
+        "overdue": row.status in _RUNNING and deadline is not None and deadline < now,
         "escalations": row.escalations,
         "created_at": _iso(row.created_at),
         "updated_at": _iso(row.updated_at),
@@ -150,7 +152,7 @@ def list_tasks(
     if status:
         conds.append(_t.c.status == status)
     if open_only or overdue:
-        conds.append(_t.c.status.in_(_OPEN))
+        conds.append(_t.c.status.in_(_RUNNING if overdue else _OPEN))
     if overdue:
         conds.append(_t.c.deadline_at < now)
     for column, wanted in (
@@ -179,7 +181,7 @@ def inbox_counts(conn: Connection, *, user: CurrentUser, now: dt.datetime) -> di
     mine = and_(*conds, mine_condition(user), _t.c.status.in_(_OPEN))
     by_status = dict(conn.execute(select(_t.c.status, func.count()).where(mine).group_by(_t.c.status)).all())
     overdue = conn.execute(
-        select(func.count()).select_from(_t).where(mine, _t.c.deadline_at < now)
+        select(func.count()).select_from(_t).where(mine, _t.c.status.in_(_RUNNING), _t.c.deadline_at < now)
     ).scalar_one()
     region_open = conn.execute(
         select(func.count()).select_from(_t).where(*conds, _t.c.status.in_(_OPEN))
@@ -306,7 +308,7 @@ def figures(conn: Connection, *, user: CurrentUser, now: dt.datetime, region: st
             func.count().label("created"),
             func.count().filter(_t.c.status == Status.closed.value).label("closed"),
             func.count().filter(_t.c.status.in_(_OPEN)).label("open"),
-            func.count().filter(_t.c.status.in_(_OPEN), _t.c.deadline_at < now).label("overdue"),
+            func.count().filter(_t.c.status.in_(_RUNNING), _t.c.deadline_at < now).label("overdue"),
             func.count().filter(_t.c.escalations > 0).label("escalated"),
         ).where(*conds)
     ).one()
@@ -318,7 +320,7 @@ def figures(conn: Connection, *, user: CurrentUser, now: dt.datetime, region: st
     township = func.substr(_t.c.region_code, 1, 9)
     overdue = conn.execute(
         select(township.label("township"), func.count())
-        .where(*conds, _t.c.status.in_(_OPEN), _t.c.deadline_at < now)
+        .where(*conds, _t.c.status.in_(_RUNNING), _t.c.deadline_at < now)
         .group_by(township)
         .order_by(func.count().desc(), township)
         .limit(20)

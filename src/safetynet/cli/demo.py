@@ -89,6 +89,32 @@ def _demo_feeds_and_warnings(engine, feeds: Path, lake: Path, start_month: str, 
             console.print(f"monitor {month}: {r['warnings']:,} warnings ({r['seconds']:.1f} s)")
 
 
+def _demo_closed_loop(engine, start_month: str, months: int) -> None:  # noqa: ANN001
+    """Each demo month's warnings dispatched as tasks a few days after the month ends, synthetic field
+    work on them (the last month half done), and the overdue sweep two weeks later, so the task pages
+    and the dashboard's closed-loop figures show a year's history. Months already dispatched are
+    skipped (dispatch creates nothing for a warning with tasks)."""
+    from safetynet.casework import service as casework_service
+    from safetynet.synth.fieldwork import simulate_month
+    from safetynet.synth.model import month_labels
+    from safetynet.workdays.model import PLATFORM_TZ
+
+    labels = month_labels(start_month, months)
+    with console.status("closed loop: dispatching tasks and simulating the field work…") as status:
+        for i, month in enumerate(labels):
+            nxt = month_labels(month, 2)[1]
+            at = dt.datetime.fromisoformat(f"{nxt}-05T09:00:00").replace(tzinfo=PLATFORM_TZ)
+            status.update(f"closed loop {month}: dispatching…")
+            out = casework_service.dispatch_month(engine, month=month, now=at)
+            if not out["tasks"]:
+                continue
+            status.update(f"closed loop {month}: field work on {out['tasks']:,} tasks…")
+            work = simulate_month(engine, month=month, dispatched_at=at, last=i == len(labels) - 1)
+            swept = casework_service.sweep_overdue(engine, now=at + dt.timedelta(days=14))
+            console.print(f"tasks {month}: {out['tasks']:,} created, {work['closed']:,} closed, "
+                          f"{swept['escalated']:,} escalated when overdue")
+
+
 def demo(
     persons: int = typer.Option(20_000, help="Persons in the generated demo province"),
     months: int = typer.Option(12, help="Months of department feeds"),
@@ -134,5 +160,7 @@ def demo(
     console.print(f"local standards: {standards.new} new, {standards.unchanged} unchanged")
     _demo_feeds_and_warnings(engine, out / "feeds", settings.data_dir / "lake", start_month, months)
     _demo_users(engine, settings.demo_province)
+    # after the users: a grid with a demo grid worker gets its field checks in the grid worker's queue
+    _demo_closed_loop(engine, start_month, months)
     if not no_serve:
         serve(host=host, port=port, workers=1)
