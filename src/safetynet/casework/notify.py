@@ -104,13 +104,42 @@ def _deliver(conn: Connection, messages: list[Message], at) -> int:  # noqa: ANN
     return len(messages)
 
 
+class Recipients:
+    """Who works which queue, from one read of the active accounts (a dispatch touches thousands of
+    queues; the accounts are a few thousand rows): a reviewer works the caseworkers' queue too, a
+    liaison every queue of their department inside their region."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.by_queue: dict[tuple[str, str], list[str]] = {}
+        self.liaisons: list[tuple[str, str, str | None]] = []
+        rows = conn.execute(
+            select(users.c.username, users.c.role, users.c.region_code, users.c.department).where(
+                users.c.active.is_(True)
+            )
+        )
+        for r in rows:
+            if r.role == Role.department_liaison.value:
+                self.liaisons.append((r.username, short_code(r.region_code), r.department))
+                continue
+            role = Role.township_caseworker.value if r.role == Role.township_reviewer.value else r.role
+            self.by_queue.setdefault((role, r.region_code), []).append(r.username)
+
+    def of(self, queue: Queue) -> list[str]:
+        if queue.role == Role.department_liaison.value:
+            return sorted(
+                u
+                for u, prefix, dep in self.liaisons
+                if dep == queue.department and queue.region.startswith(prefix)
+            )
+        return sorted(self.by_queue.get((queue.role, queue.region), []))
+
+
 def recipients(conn: Connection, queue: Queue) -> list[str]:
-    """Active users who work the queue (a reviewer works the caseworkers' queue; a liaison of the
-    department whose region contains the queue's)."""
+    """Active users who work one queue (a targeted read; `Recipients` for many queues)."""
     roles = [queue.role] + (
         [Role.township_reviewer.value] if queue.role == Role.township_caseworker.value else []
     )
-    query = select(users.c.username, users.c.region_code, users.c.department).where(
+    query = select(users.c.username, users.c.region_code).where(
         users.c.active.is_(True), users.c.role.in_(roles)
     )
     if queue.role == Role.department_liaison.value:
@@ -121,9 +150,10 @@ def recipients(conn: Connection, queue: Queue) -> list[str]:
 
 def new_tasks(conn: Connection, queues: Mapping[tuple[str, str, str | None], int], *, month: str, at) -> int:  # noqa: ANN001
     """One summary per user of each queue that received tasks."""
+    index = Recipients(conn)
     per_user: dict[str, int] = {}
     for (role, region, department), n in queues.items():
-        for username in recipients(conn, Queue(role, region, department)):
+        for username in index.of(Queue(role, region, department)):
             per_user[username] = per_user.get(username, 0) + n
     return _deliver(
         conn,

@@ -12,7 +12,7 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Iterable
 
-from sqlalchemy import Connection, Engine, and_, func, insert, select, update
+from sqlalchemy import Connection, Engine, and_, case, func, insert, literal, null, select, text, update
 
 from safetynet.audit.service import record as audit_record
 from safetynet.auth.errors import ApiError
@@ -31,6 +31,7 @@ from safetynet.casework.model import (
 )
 from safetynet.casework.policy import CIVIL_AFFAIRS, Policy, PolicyError, check_routing, load_policy
 from safetynet.casework.store import routing_rules, task_events, tasks
+from safetynet.db import bulk_insert, lock_for_import
 from safetynet.errors import NotFoundError, SafetynetError
 from safetynet.monitoring.store import warning_firings, warnings
 from safetynet.monitoring.warnings import check_month
@@ -250,6 +251,7 @@ def dispatch_month(
     now = now or _now()
     policy = policy or load_policy()
     with engine.begin() as conn:
+        lock_for_import(conn, "tasks")  # two dispatches at once would both take the same warnings
         seed_routing(conn, policy=policy, at=now)
         routing = routing_in_force(conn, on=workdays_model.local_date(now))
         has_task = select(tasks.c.id).where(tasks.c.warning_id == warnings.c.id).exists()
@@ -395,53 +397,44 @@ _TASK_COLUMNS = (
 )
 
 
+def _new_ids(conn: Connection, table, n: int) -> list[int]:  # noqa: ANN001
+    """`n` fresh primary keys of `table`, taken so that ordinary inserts running meanwhile (a worker's
+    step writes a history row) never collide: PostgreSQL hands them out of the table's sequence; SQLite
+    has one writer at a time, and the dispatch's transaction already holds the write lock."""
+    if not n:
+        return []
+    if conn.dialect.name == "postgresql":
+        return list(
+            conn.execute(
+                text("SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n)"),
+                {"t": table.name, "n": n},
+            ).scalars()
+        )
+    start = (conn.execute(select(func.max(table.c.id))).scalar() or 0) + 1
+    return list(range(start, start + n))
+
+
 def _insert_tasks(conn: Connection, rows: list[dict], *, now: dt.datetime) -> int:
-    """Insert tasks and their first two history rows (created, then assigned/pushed)."""
-    for i in range(0, len(rows), 2000):
-        chunk = [{c: r.get(c) for c in _TASK_COLUMNS} for r in rows[i : i + 2000]]
-        made = conn.execute(
-            insert(tasks).returning(
-                tasks.c.id,
-                tasks.c.status,
-                tasks.c.queue_role,
-                tasks.c.queue_region,
-                tasks.c.department,
-                sort_by_parameter_order=True,
-            ),
-            chunk,
-        ).all()
-        events = []
-        for t in made:
-            action = Action.assign if t.status == Status.assigned.value else Action.push
-            queue = {"role": t.queue_role, "region": t.queue_region, "department": t.department}
-            events.append(
-                {
-                    "task_id": t.id,
-                    "action": "create",
-                    "from_status": None,
-                    "to_status": "new",
-                    "actor": SYSTEM,
-                    "actor_role": None,
-                    "at": now,
-                    "note": None,
-                    "detail": None,
-                }
-            )
-            events.append(
-                {
-                    "task_id": t.id,
-                    "action": action.value,
-                    "from_status": "new",
-                    "to_status": t.status,
-                    "actor": SYSTEM,
-                    "actor_role": None,
-                    "at": now,
-                    "note": None,
-                    "detail": {"to": queue},
-                }
-            )
-        if events:
-            conn.execute(insert(task_events), events)
+    """Insert tasks in bulk (COPY on PostgreSQL, one executemany on SQLite: a provincial month is
+    ~600,000 tasks), then their first two history rows (created; assigned or pushed) in SQL from the
+    rows just written. The caller holds the tasks lock, so the new ids are one unbroken range."""
+    task_ids = _new_ids(conn, tasks, len(rows))
+    if not task_ids:
+        return 0
+    for task_id, row in zip(task_ids, rows, strict=True):
+        row["id"] = task_id
+    columns = ("id", *_TASK_COLUMNS)
+    for i in range(0, len(rows), 50_000):
+        bulk_insert(conn, tasks, [{c: r.get(c) for c in columns} for r in rows[i : i + 50_000]])
+    new = and_(tasks.c.id >= task_ids[0], tasks.c.id <= task_ids[-1])
+    columns = ["task_id", "action", "from_status", "to_status", "actor", "at"]
+    created = select(tasks.c.id, literal("create"), null(), literal(Status.new.value), literal(SYSTEM),
+                     tasks.c.created_at).where(new)
+    queued = select(tasks.c.id, case((tasks.c.status == Status.assigned.value, Action.assign.value),
+                                     else_=Action.push.value),
+                    literal(Status.new.value), tasks.c.status, literal(SYSTEM), tasks.c.created_at).where(new)
+    conn.execute(insert(task_events).from_select(columns, created))
+    conn.execute(insert(task_events).from_select(columns, queued))
     return len(rows)
 
 
