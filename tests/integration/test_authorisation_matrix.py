@@ -143,6 +143,8 @@ POLICY: dict[tuple[str, str], Policy] = {
     ("GET", f"{API}/warnings/runs"): Policy("warnings.runs", call=_get(f"{API}/warnings/runs")),
     ("GET", f"{API}/warnings/{{warning_id}}"): Policy("warnings.read", scoped=True,
                                                        call=_get(f"{API}/warnings/{{warning}}")),
+    ("GET", f"{API}/warnings/{{warning_id}}/evidence"): Policy(
+        "warnings.read", scoped=True, call=_get(f"{API}/warnings/{{warning}}/evidence")),
     # the closed loop (issue 7): "task" is the household's department push (medical: the liaison's)
     ("GET", f"{API}/tasks"): Policy("tasks.read", call=_get(f"{API}/tasks?page_size=200"),
                                     list_key="region_code"),

@@ -5,6 +5,7 @@ PostgreSQL."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
 import json
@@ -714,3 +715,71 @@ def test_reassign_to_another_worker_and_plugin_channels_receive_notifications(cl
     finally:
         notify.unregister_channel("test-recorder")
     assert ("grid3", "reassign") in sent and ("casew", "new_tasks") in sent
+
+
+# --- the warning page's evidence: the feed rows behind it -----------------------------------------
+
+
+def test_the_feed_rows_behind_a_warning_masked_as_the_role_requires(client_as, tmp_path, monkeypatch):
+    from safetynet.audit.store import audit_log
+    from safetynet.config import get_settings
+    from tests.integration.monitoring_data import CATALOGUE, Feeds, Household, register, run
+
+    monkeypatch.setenv("SAFETYNET_DATA_DIR", str(tmp_path))  # the lake the run wrote: tmp_path / "lake"
+    get_settings.cache_clear()
+    try:
+        engine = client_as.engine
+        h = Household("HM")
+        patient = h.add(name="钱多多")
+        register(engine, tmp_path, [h])
+        f = Feeds()
+        f.wage(patient, "2025-01", "20000")
+        record = f.add(
+            "medical",
+            patient,
+            name="钱多多",
+            settled_on="2025-03-15",
+            kind="inpatient",
+            total_cost="30000",
+            fund_paid="10000",
+            out_of_pocket="20000",
+        )
+        f.ingest(engine, tmp_path)
+        medical = [r for r in CATALOGUE if r.id == "medical_oop_large"]
+        run(engine, tmp_path, catalogue=dataclasses.replace(CATALOGUE, rules=tuple(medical)))
+        with engine.connect() as c:
+            warning_id = c.execute(select(warnings.c.id)).scalar_one()
+        caseworker = client_as("township_caseworker", TOWNSHIP)
+        body = caseworker.get(f"/api/v1/warnings/{warning_id}/evidence").json()
+        assert body["total"] == 1
+        row = body["items"][0]
+        assert (row["feed"], row["record_id"], row["restricted"]) == ("medical", record, False)
+        assert row["values"]["out_of_pocket_fen"] == 2_000_000 and row["values"]["kind"] == "inpatient"
+        assert (
+            row["values"]["name"] == "钱**"
+            and row["values"]["id_number"] == patient[:6] + "********" + patient[-4:]
+        )
+        assert row["labels"]["out_of_pocket_fen"].endswith("（分）")
+        # a grid worker of the village sees which record, not its contents; the medical insurance liaison
+        # (the feed is their department's) sees it whole; another township: 404
+        grid = client_as("grid_worker", VILLAGE + "01")
+        with engine.begin() as c:
+            c.execute(registry_store.households.update().values(grid_code=VILLAGE + "01"))
+        hidden = grid.get(f"/api/v1/warnings/{warning_id}/evidence").json()["items"][0]
+        assert hidden["restricted"] is True and "values" not in hidden and hidden["record_id"] == record
+        liaison = client_as("department_liaison", "370400000000", department="medical_insurance")
+        assert (
+            liaison.get(f"/api/v1/warnings/{warning_id}/evidence").json()["items"][0]["restricted"] is False
+        )
+        other = client_as("township_caseworker", "370402002000")
+        assert other.get(f"/api/v1/warnings/{warning_id}/evidence").status_code == 404
+        with engine.connect() as c:
+            reads = c.execute(
+                select(audit_log.c.actor, audit_log.c.fields)
+                .where(audit_log.c.object_type == "warning_evidence")
+                .order_by(audit_log.c.id)
+            ).all()
+        assert [r.actor for r in reads] == [caseworker.username, grid.username, liaison.username]
+        assert "out_of_pocket_fen" in reads[0].fields and "out_of_pocket_fen" not in reads[1].fields
+    finally:
+        get_settings.cache_clear()

@@ -495,3 +495,50 @@ def current_records(engine: Engine, *, feed: str, lake_dir: Path | None = None) 
     finally:
         con.close()
     return t.to_pylist()
+
+
+#: the lake's own bookkeeping columns: not part of what a department delivered
+LAKE_INDEX_COLUMNS = ("version", "load_id", "line", "content_digest")
+
+
+def records_by_id(engine: Engine, *, refs: Iterable[tuple[str, str, str | None]], lake_dir: Path,
+                  limit: int = 200) -> list[dict]:
+    """The latest version of each referenced record, as delivered: refs are (feed, record_id, month);
+    the month narrows the files read (a record not found in that month's files is looked for in all of
+    the feed's). Each row carries `feed` and `month` besides the contract columns; unknown feeds and
+    records are left out. At most `limit` rows."""
+    wanted: dict[str, dict[str, set[str]]] = {}
+    for feed, record_id, month in refs:
+        if feed and record_id:
+            wanted.setdefault(feed, {}).setdefault(str(record_id), set()).add(month or "")
+    out: list[dict] = []
+    con = duckdb.connect()
+    try:
+        with engine.connect() as conn:
+            registered = {feed: store.registered_files(conn, feed) for feed in wanted}
+        for feed, records in wanted.items():
+            months = {m for ms in records.values() for m in ms}
+            files = [f for f in registered[feed] if f["month"] in months] or registered[feed]
+            if not files:
+                continue
+            paths = pa.table({"path": [str(resolve_lake_file(f["path"], lake_dir, feed)) for f in files],
+                              "month": pa.array([f["month"] for f in files], pa.string())})
+            con.register("place", paths)
+            con.register("wanted", pa.table({"record_id": list(records)}))
+            listed = ", ".join(_sql_literal(p) for p in paths.column("path").to_pylist())
+            rows = con.execute(f"""
+                SELECT r.*, place.month AS file_month
+                FROM read_parquet([{listed}], union_by_name = true, filename = true) r
+                JOIN place ON place.path = r.filename
+                WHERE r.record_id IN (SELECT record_id FROM wanted)
+                QUALIFY r.version = max(r.version) OVER (PARTITION BY r.record_id)
+                ORDER BY r.record_id LIMIT {int(limit)}""").to_arrow_table().to_pylist()
+            for row in rows:
+                month = row.pop("file_month")
+                row.pop("filename", None)
+                for column in LAKE_INDEX_COLUMNS:
+                    row.pop(column, None)
+                out.append({"feed": feed, "month": month, **row})
+    finally:
+        con.close()
+    return out[:limit]

@@ -15,6 +15,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
+from safetynet import identity
 from safetynet.audit.service import record as audit_record
 from safetynet.auth import errors
 from safetynet.auth.deps import CurrentUser, require
@@ -205,3 +206,56 @@ def warning(warning_id: int, request: Request,
     out["household"]["link"] = (f"/households/{quote(registered, safe='')}"
                                 if registered and user.can("registry.read") else None)
     return JSONResponse(out)
+
+
+def _shown(value: object) -> object:
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    return str(value)  # dates, decimals
+
+
+@router.get("/{warning_id}/evidence", summary="The feed rows behind a warning (audited) 预警依据数据")
+def evidence(warning_id: int, request: Request,
+             user: CurrentUser = Depends(require("warnings.read"))) -> JSONResponse:
+    """The department records each firing names, as delivered (latest version), for the warning's
+    every month. Identity (id number, name) is always masked. The other contents — amounts, dates,
+    diagnoses — are health, income and disability data: shown to holders of `registry.sensitive` and to
+    the liaison of the department that delivered the feed; everyone else sees which record of which
+    feed and month, with `restricted: true`. Audited, naming the columns shown."""
+    from safetynet.config import get_settings
+    from safetynet.feeds.model import FEED_BY_NAME, FEEDS_BY_DEPARTMENT, Kind
+    from safetynet.feeds.service import records_by_id
+
+    with request.app.state.engine.connect() as conn:
+        try:
+            detail = views.warning_detail(conn, warning_id=warning_id, scope=_scope(user))
+        except NotFoundError:
+            raise errors.out_of_region() from None
+    refs = [(e["feed"], e["record_id"], e["month"]) for f in detail["firings"] for e in f["evidence"]]
+    rows = records_by_id(request.app.state.engine, refs=refs, lake_dir=get_settings().data_dir / "lake")
+    own_feeds = set(FEEDS_BY_DEPARTMENT.get(user.department or "", ())) \
+        if user.role == Role.department_liaison.value else set()
+    items, shown_columns = [], set()
+    for row in rows:
+        feed = FEED_BY_NAME.get(row["feed"])
+        full = user.can("registry.sensitive") or row["feed"] in own_feeds
+        labels = {c.name: c.label for c in feed.all_columns} if feed else {}
+        money = [f"{c.name}_fen" for c in feed.all_columns if c.kind is Kind.MONEY] if feed else []
+        for m in money:
+            labels[m] = labels.get(m[:-4], m) + "（分）"
+        item = {"feed": row["feed"], "month": row["month"], "record_id": row.get("record_id"),
+                "restricted": not full}
+        if full:
+            values = {k: _shown(v) for k, v in row.items() if k not in ("feed", "month", "record_id")}
+            if values.get("id_number"):
+                values["id_number"] = identity.mask_id_number(values["id_number"])
+            if values.get("name"):
+                values["name"] = identity.mask_name(values["name"])
+            item |= {"values": values, "labels": labels, "money_fen": money}
+            shown_columns |= set(values)
+        items.append(item)
+    with request.app.state.engine.begin() as conn:
+        audit_record(None, conn=conn, actor=user, action="read", object_type="warning_evidence",
+                     object_id=str(warning_id), fields=sorted(shown_columns) or ["record_id"],
+                     purpose="warning evidence rows")
+    return JSONResponse({"warning_id": warning_id, "items": items, "total": len(items)})
