@@ -783,3 +783,50 @@ def test_the_feed_rows_behind_a_warning_masked_as_the_role_requires(client_as, t
         assert "out_of_pocket_fen" in reads[0].fields and "out_of_pocket_fen" not in reads[1].fields
     finally:
         get_settings.cache_clear()
+
+
+def test_a_liaison_reads_the_warnings_the_routing_table_pushes_to_their_department(client_as, world):
+    _, u, wid = world
+    assert [
+        i["warning_id"]
+        for i in u["liaison"].get("/api/v1/warnings", params={"month": "2026-08"}).json()["items"]
+    ] == [wid["H001"]]
+    admin = client_as("province_admin", "37")
+    # from today medical needs go to the health commission: the medical insurance liaison no longer reads them
+    today = dt.date.today().isoformat()
+    r = admin.put(
+        "/api/v1/routing/medical",
+        json={"department": "health", "level": "county", "valid_from": today, "source": "测试"},
+    )
+    assert r.status_code == 200, r.text
+    assert u["liaison"].get("/api/v1/warnings", params={"month": "2026-08"}).json()["items"] == []
+    health = client_as("department_liaison", "370400000000", department="health")
+    assert [
+        i["warning_id"] for i in health.get("/api/v1/warnings", params={"month": "2026-08"}).json()["items"]
+    ] == [wid["H001"]]
+
+
+def test_the_synthetic_field_work_walks_tasks_through_the_real_workflow(client_as, world):
+    from safetynet.casework.store import task_feedback
+    from safetynet.synth.fieldwork import simulate_month
+
+    engine = client_as.engine
+    service.dispatch_month(engine, month="2026-08", now=DISPATCH)
+    counts = simulate_month(engine, month="2026-08", dispatched_at=DISPATCH)
+    assert counts["tasks"] == 6 and counts["closed"] <= counts["feedback"] == counts["accepted"] <= 6
+    again = simulate_month(engine, month="2026-08", dispatched_at=DISPATCH)
+    assert again["tasks"] == 6 - counts["accepted"]  # only the untouched ones are left to act on
+    with engine.connect() as c:
+        closed = c.execute(select(tasks.c.id).where(tasks.c.status == "closed")).scalars().all()
+        with_feedback = set(c.execute(select(task_feedback.c.task_id)).scalars())
+        steps = c.execute(
+            select(task_events.c.task_id, task_events.c.to_status).order_by(task_events.c.id)
+        ).all()
+    assert len(closed) == counts["closed"] + again["closed"] and set(closed) <= with_feedback
+    for task_id in closed:
+        assert [s for t, s in steps if t == task_id][-4:] == [
+            "accepted",
+            "verifying",
+            "feedback_given",
+            "closed",
+        ]

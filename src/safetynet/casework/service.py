@@ -115,6 +115,15 @@ def routing_history(conn: Connection, *, need: str | None = None) -> list[dict]:
     return [_rule_dict(r) for r in conn.execute(query)]
 
 
+def department_needs(engine: Engine, department: str | None, *, on: dt.date | None = None) -> tuple[str, ...]:
+    """The warning needs the routing table in force pushes to `department` (what its liaisons read)."""
+    if not department:
+        return ()
+    with engine.connect() as conn:
+        rules = routing_in_force(conn, on=on or dt.date.today())
+    return tuple(sorted(need for need, r in rules.items() if r["department"] == department))
+
+
 def set_routing(
     engine: Engine,
     *,

@@ -9,7 +9,6 @@ from safetynet.auth.deps import CurrentUser, require
 from safetynet.auth.model import Role
 from safetynet.dashboard import service
 from safetynet.errors import NotFoundError
-from safetynet.monitoring.views import DEPARTMENT_NEEDS
 from safetynet.registry.search import InvalidQuery
 
 router = APIRouter(prefix="/dashboard", tags=["dashboard 监测看板"])
@@ -23,7 +22,9 @@ def summary(request: Request,
     province → city → county → township → village), the 12-month enrolment trend, and
     warnings of the latest monitored month by level (a department liaison: the needs pushed to
     their department)."""
-    needs = (DEPARTMENT_NEEDS.get(user.department or "", ())
+    from safetynet.casework.service import department_needs
+
+    needs = (department_needs(request.app.state.engine, user.department)
              if user.role == Role.department_liaison.value else None)
     try:
         return service.summary(request.app.state.engine, region=region or user.region_code,

@@ -61,9 +61,11 @@ def _rule_names() -> dict[str, dict]:
         return {}
 
 
-def _scope(user: CurrentUser) -> views.Scope:
-    needs = views.DEPARTMENT_NEEDS.get(user.department or "", ()) \
-        if user.role == Role.department_liaison.value else None
+def _scope(user: CurrentUser, engine) -> views.Scope:  # noqa: ANN001
+    """A liaison reads the needs the routing table in force pushes to their department."""
+    from safetynet.casework.service import department_needs
+
+    needs = department_needs(engine, user.department) if user.role == Role.department_liaison.value else None
     return views.Scope(user.region_code, needs)
 
 
@@ -88,9 +90,9 @@ def _check_filters(month: str | None, level: str | None, need: str | None, side:
                    "类型应为 entry 新增风险 或 exit 退出核查")
 
 
-def _scoped(user: CurrentUser, region: str | None) -> views.Scope:
+def _scoped(user: CurrentUser, region: str | None, engine) -> views.Scope:  # noqa: ANN001
     try:
-        return views.narrowed(_scope(user), region)
+        return views.narrowed(_scope(user, engine), region)
     except search.InvalidQuery as e:
         raise _bad(e.field, str(e), e.message_zh) from None
     except NotFoundError:
@@ -119,7 +121,7 @@ def list_warnings(
     month raised and months fired, masked id number and name, household (internal id, masked number),
     region code."""
     _check_filters(month, level, need, side)
-    scope = _scoped(user, region)
+    scope = _scoped(user, region, request.app.state.engine)
     one_household = household_id is not None or bool(household_no)
     with search.reading(request.app.state.engine) as conn:
         if not month and not one_household:
@@ -142,7 +144,7 @@ def summary(request: Request,
     """Total and counts by rule, level, need, side and status of the warnings that fired in the
     month, with the labels of levels and needs for the page's tiles."""
     _check_filters(month, None, None, None)
-    scope = _scoped(user, region)
+    scope = _scoped(user, region, request.app.state.engine)
     with search.reading(request.app.state.engine) as conn:
         month = month or views.latest_month(conn)
         if month is None:
@@ -163,7 +165,8 @@ def runs(request: Request, month: str | None = Query(None, description="YYYY-MM"
     """Newest first. A reader below the province sees only the region figures of their subtree."""
     _check_filters(month, None, None, None)
     with search.reading(request.app.state.engine) as conn:
-        return JSONResponse(views.list_runs(conn, scope=_scope(user), month=month, page=page,
+        scope = _scope(user, request.app.state.engine)
+        return JSONResponse(views.list_runs(conn, scope=scope, month=month, page=page,
                                             page_size=page_size))
 
 
@@ -192,7 +195,8 @@ def warning(warning_id: int, request: Request,
     record."""
     with request.app.state.engine.begin() as conn:
         try:
-            out = views.warning_detail(conn, warning_id=warning_id, scope=_scope(user))
+            scope = _scope(user, request.app.state.engine)
+            out = views.warning_detail(conn, warning_id=warning_id, scope=scope)
         except NotFoundError:
             raise errors.out_of_region() from None
         audit_record(None, conn=conn, actor=user, action="read", object_type="warning",
@@ -228,7 +232,8 @@ def evidence(warning_id: int, request: Request,
 
     with request.app.state.engine.connect() as conn:
         try:
-            detail = views.warning_detail(conn, warning_id=warning_id, scope=_scope(user))
+            scope = _scope(user, request.app.state.engine)
+            detail = views.warning_detail(conn, warning_id=warning_id, scope=scope)
         except NotFoundError:
             raise errors.out_of_region() from None
     refs = [(e["feed"], e["record_id"], e["month"]) for f in detail["firings"] for e in f["evidence"]]

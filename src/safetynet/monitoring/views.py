@@ -19,19 +19,8 @@ from safetynet.registry import search
 from safetynet.registry import store as registry_store
 
 MAX_PAGE_SIZE = 200
-#: a department liaison's department (auth.model.DEPARTMENTS) → the needs pushed to it (the catalogue's
-#: NEEDS: medical → 医保局, education → 教育局, employment → 人社局, housing → 住建局, disaster → 应急管理局).
-#: basic_living and integrity go to civil affairs, the platform's own staff; health and disabled
-#: persons' federation receive no need of the catalogue, so their liaisons see no warnings.
-DEPARTMENT_NEEDS: dict[str, tuple[str, ...]] = {
-    "medical_insurance": ("medical",),
-    "education": ("education",),
-    "hr_social_security": ("employment",),
-    "housing": ("housing",),
-    "emergency_management": ("disaster",),
-    "health": (),
-    "disabled_persons": (),
-}
+# A department liaison's needs come from the closed loop's routing table in force
+# (casework.service.department_needs): the API hands them in as `Scope.needs`.
 
 _w, _f = warnings, warning_firings
 _h, _p = registry_store.households, registry_store.persons

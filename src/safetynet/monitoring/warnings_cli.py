@@ -19,7 +19,7 @@ err = Console(stderr=True)
 
 LEVEL_LABELS = {"blue": "[blue]蓝[/blue]", "yellow": "[yellow]黄[/yellow]",
                 "orange": "[dark_orange]橙[/dark_orange]", "red": "[red]红[/red]"}
-STATUS_LABELS = {"new": "新预警"}
+STATUS_LABELS = {"new": "新预警", "dispatched": "处置中", "closed": "已办结"}
 
 
 def _fail(field: str, message: str) -> None:
