@@ -830,3 +830,31 @@ def test_the_synthetic_field_work_walks_tasks_through_the_real_workflow(client_a
             "feedback_given",
             "closed",
         ]
+
+
+def test_reads_of_tasks_and_chains_add_exactly_one_audit_row_each_without_values(client_as, world):
+    from safetynet.audit.store import audit_log
+
+    engine = client_as.engine
+    _, u, _ = world
+    service.dispatch_month(engine, month="2026-08", now=DISPATCH)
+    task = _tasks(engine)["H001", "field_check"]["id"]
+    with engine.connect() as c:
+        start = c.execute(select(audit_log.c.id).order_by(audit_log.c.id.desc()).limit(1)).scalar_one()
+    cw = u["caseworker"]
+    assert cw.get("/api/v1/tasks").status_code == 200  # masked list: no row
+    assert cw.get("/api/v1/tasks/counts").status_code == 200
+    assert cw.get(f"/api/v1/tasks/{task}").status_code == 200
+    assert cw.get("/api/v1/households/H001/chain").status_code == 200
+    assert cw.get("/api/v1/households/H001/chain.xlsx").status_code == 200
+    _act(u["grid"], task, "accept")
+    with engine.connect() as c:
+        rows = c.execute(select(audit_log).where(audit_log.c.id > start).order_by(audit_log.c.id)).all()
+    assert [(r.actor, r.action, r.object_type, r.object_id) for r in rows] == [
+        ("casew", "read", "task", str(task)),
+        ("casew", "read", "household_chain", "H001"),
+        ("casew", "export", "household_chain", "H001"),
+        ("grid1", "write", "task", str(task)),  # the acceptance
+        ("grid1", "read", "task", str(task)),  # the page the answer shows
+    ]
+    assert not any("张建国" in str(tuple(r)) for r in rows)
