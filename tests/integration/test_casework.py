@@ -712,6 +712,18 @@ def test_reassign_to_another_worker_and_plugin_channels_receive_notifications(cl
         )
         assert u["grid"].get(f"/api/v1/tasks/{task}").status_code == 404
         _act(u["grid_other"], task, "accept")
+        # …who hands it back (not their grid): it goes to the township's queue, out of their inbox
+        back = _act(u["grid_other"], task, "return", note="非本网格住户")
+        assert (back["queue_role"], back["queue_region"], back["assignee"]) == (
+            "township_caseworker",
+            TOWNSHIP,
+            None,
+        )
+        assert task in [
+            i["task_id"]
+            for i in u["caseworker"].get("/api/v1/tasks", params={"mine": "true"}).json()["items"]
+        ]
+        assert u["grid_other"].get(f"/api/v1/tasks/{task}").status_code == 404
     finally:
         notify.unregister_channel("test-recorder")
     assert ("grid3", "reassign") in sent and ("casew", "new_tasks") in sent

@@ -204,7 +204,7 @@ def task_action(
         _scoped_region(body.queue_region)
         queue = Queue(body.queue_role, body.queue_region, None)
     try:
-        service.act(
+        moved = service.act(
             request.app.state.engine,
             task_id=task_id,
             action=body.action,
@@ -216,7 +216,13 @@ def task_action(
         )
     except NotFoundError:
         raise errors.out_of_region() from None
-    return task_detail(task_id, request, user)
+    try:
+        return task_detail(task_id, request, user)
+    except errors.ApiError as e:
+        if e.status != 404:
+            raise
+        # the action took the task out of the user's sight (a grid worker handing it back): say where it went
+        return JSONResponse(moved | {"visible": False})
 
 
 @router.post("/tasks/{task_id}/feedback", summary="Give a task's feedback (form, optional file) 提交反馈")

@@ -437,11 +437,17 @@ def _insert_tasks(conn: Connection, rows: list[dict], *, now: dt.datetime) -> in
         bulk_insert(conn, tasks, [{c: r.get(c) for c in columns} for r in rows[i : i + 50_000]])
     new = and_(tasks.c.id >= task_ids[0], tasks.c.id <= task_ids[-1])
     columns = ["task_id", "action", "from_status", "to_status", "actor", "at"]
-    created = select(tasks.c.id, literal("create"), null(), literal(Status.new.value), literal(SYSTEM),
-                     tasks.c.created_at).where(new)
-    queued = select(tasks.c.id, case((tasks.c.status == Status.assigned.value, Action.assign.value),
-                                     else_=Action.push.value),
-                    literal(Status.new.value), tasks.c.status, literal(SYSTEM), tasks.c.created_at).where(new)
+    created = select(
+        tasks.c.id, literal("create"), null(), literal(Status.new.value), literal(SYSTEM), tasks.c.created_at
+    ).where(new)
+    queued = select(
+        tasks.c.id,
+        case((tasks.c.status == Status.assigned.value, Action.assign.value), else_=Action.push.value),
+        literal(Status.new.value),
+        tasks.c.status,
+        literal(SYSTEM),
+        tasks.c.created_at,
+    ).where(new)
     conn.execute(insert(task_events).from_select(columns, created))
     conn.execute(insert(task_events).from_select(columns, queued))
     return len(rows)
@@ -568,9 +574,10 @@ def act(
     to_queue: Queue | None = None,
     to_user: str | None = None,
     now: dt.datetime | None = None,
-) -> None:
+) -> dict:
     """Take a workflow action on a task as `user`: accept, start, return, close, reassign, escalate
-    (feedback has its own use case, `feedback.give`). Reassign names a queue (`to_queue`) or a user
+    (feedback has its own use case, `feedback.give`); returns the task's new state, queue and assignee.
+    Reassign names a queue (`to_queue`) or a user
     (`to_user`) in the task's region."""
     try:
         act_ = Action(action)
@@ -601,6 +608,20 @@ def act(
                 raise TaskActionError(
                     422, "invalid", "returning a task needs a reason (note)", "退回须填写原因", "note"
                 )
+            if row.status != Status.feedback_given.value:
+                # the worker hands back a task that is not theirs: it goes to the township, which
+                # reassigns it or acts itself; feedback sent back by the township stays with its worker
+                township = region_at(row.region_code, "township")
+                values = {
+                    "queue_role": Role.township_caseworker.value,
+                    "queue_region": township,
+                    "level": "township",
+                    "assignee": None,
+                }
+                detail = {
+                    "from": {"role": row.queue_role, "region": row.queue_region, "assignee": row.assignee},
+                    "to": {"role": Role.township_caseworker.value, "region": township},
+                }
         elif act_ is Action.reassign:
             values, detail = _reassignment(conn, row, user=user, to_queue=to_queue, to_user=to_user, now=now)
         elif act_ is Action.escalate:
@@ -609,6 +630,13 @@ def act(
             conn, row, action=act_, to=to, actor=user, now=now, note=note, values=values, detail=detail
         )
         notify.after_transition(conn, row, action=act_, to=to, actor=user.username, values=values, at=now)
+    return {
+        "task_id": task_id,
+        "status": to.value,
+        "queue_role": values.get("queue_role", row.queue_role),
+        "queue_region": values.get("queue_region", row.queue_region),
+        "assignee": values.get("assignee", row.assignee),
+    }
 
 
 def _reassignment(
