@@ -22,8 +22,9 @@ from safetynet.casework.model import (
     Status,
 )
 from safetynet.casework.store import assistance_records, task_events, task_feedback, tasks
+from safetynet.monitoring.catalogue import POPULATION_LABELS as TIER_LABELS
 from safetynet.monitoring.store import warnings
-from safetynet.registry.store import household_tiers, persons
+from safetynet.registry.store import person_tiers, persons
 
 KINDS = {
     "tier": {"zh": "认定层级", "en": "Tier"},
@@ -31,15 +32,6 @@ KINDS = {
     "task": {"zh": "任务处置", "en": "Task"},
     "feedback": {"zh": "核查反馈", "en": "Feedback"},
     "assistance": {"zh": "救助帮扶", "en": "Assistance"},
-}
-_TIER_ZH = {
-    "extremely_poor": "特困",
-    "dibao": "低保",
-    "dibao_edge": "低保边缘",
-    "rigid_expenditure": "刚性支出困难",
-    "anti_relapse": "防返贫监测",
-    "other_concern": "其他困难",
-    "none": "无",
 }
 
 
@@ -88,19 +80,25 @@ def household_chain(conn: Connection, *, household_id: int) -> list[dict]:
             )
         )
 
-    for t in conn.execute(select(household_tiers).where(household_tiers.c.household_id == household_id)):
+    # each member's tier with the monthly benefit it pays (the register's enrolments)
+    member = select(persons.c.name).where(persons.c.id == person_tiers.c.person_id).scalar_subquery()
+    for t in conn.execute(
+        select(person_tiers, member.label("name")).where(person_tiers.c.household_id == household_id)
+    ):
+        who = identity.mask_name(t.name) if t.name else ""
+        label = TIER_LABELS.get(t.tier, t.tier)
+        pay = t.monthly_benefit_fen
         add(
             t.since,
             0,
             "tier",
-            f"认定为{_TIER_ZH.get(t.tier, t.tier)}",
-            f"tier {t.tier} from {t.since}",
+            f"{who} 认定为{label}" + (f"，每月 {_yuan(pay)} 元" if pay else ""),
+            f"{who} tier {t.tier}" + (f", {_yuan(pay)} yuan a month" if pay else ""),
             tier=t.tier,
+            amount_fen=pay,
         )
         if t.until:
-            add(
-                t.until, 0, "tier", f"{_TIER_ZH.get(t.tier, t.tier)}终止", f"tier {t.tier} ended", tier=t.tier
-            )
+            add(t.until, 0, "tier", f"{who} {label}终止", f"{who} tier {t.tier} ended", tier=t.tier)
     name = select(persons.c.name).where(persons.c.id == warnings.c.person_id).scalar_subquery()
     for w in conn.execute(
         select(
