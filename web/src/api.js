@@ -24,9 +24,11 @@ function query(params) {
   return s ? `?${s}` : ''
 }
 
-export async function request(method, path, { params, body, quiet401 = false } = {}) {
+export async function request(method, path, { params, body, form, quiet401 = false } = {}) {
   const init = { method, credentials: 'same-origin', headers: { Accept: 'application/json' } }
-  if (body !== undefined) {
+  if (form !== undefined) {
+    init.body = form // FormData: the browser writes the multipart boundary into Content-Type itself
+  } else if (body !== undefined) {
     init.headers['Content-Type'] = 'application/json'
     init.body = JSON.stringify(body)
   }
@@ -58,4 +60,7 @@ export const api = {
   get: (path, params, opts) => request('GET', path, { params, ...opts }),
   post: (path, body, opts) => request('POST', path, { body, ...opts }),
   patch: (path, body, opts) => request('PATCH', path, { body, ...opts }),
+  put: (path, body, opts) => request('PUT', path, { body, ...opts }),
+  /** multipart/form-data (a file upload): `fields` is a FormData */
+  postForm: (path, fields, opts) => request('POST', path, { form: fields, ...opts }),
 }

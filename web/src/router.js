@@ -11,6 +11,9 @@ const pages = {
   dashboard: () => import('./views/DashboardView.vue'),
   households: () => import('./views/HouseholdSearch.vue'),
   warnings: () => import('./views/WarningsList.vue'),
+  tasks: () => import('./views/TaskInbox.vue'),
+  routing: () => import('./views/RoutingView.vue'),
+  calendar: () => import('./views/WorkCalendar.vue'),
   feeds: () => import('./views/FeedLoads.vue'),
   standards: () => import('./views/StandardsView.vue'),
   audit: () => import('./views/AuditLog.vue'),
@@ -37,6 +40,13 @@ const routes = [
         name: 'warning',
         component: () => import('./views/WarningDetail.vue'),
         meta: { cap: 'warnings.read' },
+        props: true,
+      },
+      {
+        path: 'tasks/:taskId',
+        name: 'task',
+        component: () => import('./views/TaskDetail.vue'),
+        meta: { cap: 'tasks.read' },
         props: true,
       },
       {
