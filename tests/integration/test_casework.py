@@ -400,6 +400,13 @@ def test_the_field_check_loop_through_the_api_with_who_may_do_what(client_as, wo
     assert u["liaison"].get(f"/api/v1/tasks/{task}").status_code == 404
     detail = u["grid"].get(f"/api/v1/tasks/{task}").json()
     assert (
+        detail["rule_name_zh"] == "医疗自付费用过高（因病致贫风险）"
+        and detail["household_link"] == "/households/H001"
+    )
+    assert "registered_household_no" not in detail and inbox["items"][0]["rule_name_en"].startswith(
+        "Large medical"
+    )
+    assert (
         detail["allowed_actions"] == ["accept", "return"] and detail["warning"]["rule"] == "medical_oop_large"
     )
     # forbidden: feedback before accepting; closing is the township's

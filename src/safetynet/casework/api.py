@@ -59,6 +59,18 @@ def _check_filters(status: str | None, task_type: str | None, need: str | None) 
         raise _bad("need", f"need must be one of {', '.join(NEEDS)}, got {need!r}", "需求类别无效")
 
 
+def _with_rule_names(items: list[dict]) -> list[dict]:
+    """Each task's warning rule by name (the catalogue in use; the id where it no longer has the rule)."""
+    from safetynet.monitoring.api import rule_names
+
+    names = rule_names()
+    for item in items:
+        name = names.get(item["warning_rule"], {})
+        item["rule_name_zh"] = name.get("name_zh", item["warning_rule"])
+        item["rule_name_en"] = name.get("name_en", item["warning_rule"])
+    return items
+
+
 def _scoped_region(region: str | None) -> None:
     if region:
         try:
@@ -90,24 +102,24 @@ def list_tasks(
     _scoped_region(region)
     try:
         with search.reading(request.app.state.engine) as conn:
-            return JSONResponse(
-                views.list_tasks(
-                    conn,
-                    user=user,
-                    now=now(request),
-                    mine=mine,
-                    status=status,
-                    task_type=task_type,
-                    need=need,
-                    overdue=overdue,
-                    open_only=open,
-                    region=region,
-                    household_id=household_id,
-                    warning_id=warning_id,
-                    page=page,
-                    page_size=page_size,
-                )
+            out = views.list_tasks(
+                conn,
+                user=user,
+                now=now(request),
+                mine=mine,
+                status=status,
+                task_type=task_type,
+                need=need,
+                overdue=overdue,
+                open_only=open,
+                region=region,
+                household_id=household_id,
+                warning_id=warning_id,
+                page=page,
+                page_size=page_size,
             )
+        _with_rule_names(out["items"])
+        return JSONResponse(out)
     except NotFoundError:
         raise errors.out_of_region() from None
 
@@ -173,6 +185,12 @@ def task_detail(
             purpose="task detail",
         )
     out["warning"]["link"] = f"/warnings/{out['warning_id']}" if user.can("warnings.read") else None
+    # the household page is addressed by the register's number, which lists show masked
+    registered = out.pop("registered_household_no")
+    out["household_link"] = (
+        f"/households/{quote(registered, safe='')}" if registered and user.can("registry.read") else None
+    )
+    _with_rule_names([out])
     return JSONResponse(out)
 
 

@@ -200,6 +200,7 @@ def task_detail(conn: Connection, *, user: CurrentUser, task_id: int, now: dt.da
     if row is None:
         raise NotFoundError(f"task {task_id} not found")
     out = _item(row, now)
+    out["registered_household_no"] = row.household_no  # for the API's link; never sent as such
     out["warning"] = {"warning_id": row.warning_id, "rule": row.rule, "level": row.warning_level}
     w = conn.execute(
         select(

@@ -53,7 +53,7 @@ def catalogue() -> Catalogue:
     return _catalogue_at(str(path), path.stat().st_mtime)
 
 
-def _rule_names() -> dict[str, dict]:
+def rule_names() -> dict[str, dict]:
     """rule id → names; empty when the catalogue cannot be read (warnings still list, by rule id)."""
     try:
         return {r.id: {"name_zh": r.name_zh, "name_en": r.name_en} for r in catalogue()}
@@ -129,7 +129,7 @@ def list_warnings(
             if month is None:  # no finished run yet: nothing to list
                 return JSONResponse({"items": [], "total": 0, "page": page, "page_size": page_size,
                                      "month": None})
-        out = views.list_warnings(conn, scope=scope, month=month or None, catalogue=_rule_names(),
+        out = views.list_warnings(conn, scope=scope, month=month or None, catalogue=rule_names(),
                                   rule=rule, level=level, status=status, need=need, side=side,
                                   household_id=household_id, household_no=household_no, page=page,
                                   page_size=page_size)
@@ -152,7 +152,7 @@ def summary(request: Request,
                    "by_need": {}, "by_side": {}, "by_status": {}}
         else:
             out = views.summary(conn, scope=scope, month=month)
-    names = _rule_names()
+    names = rule_names()
     out["labels"] = {"level": LEVEL_LABELS, "need": NEED_LABELS, "side": SIDES,
                      "rule": {k: names.get(k, {"name_zh": k, "name_en": k}) for k in out["by_rule"]}}
     return JSONResponse(out)

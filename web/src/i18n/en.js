@@ -133,6 +133,7 @@ export default {
     raised: 'Raised', lastMonth: 'Last fired', firedMonths: 'Months fired', total: 'This month', byNeed: 'By need',
     empty: 'No warnings this month', detailTitle: 'Warning', warningId: 'Warning id', highestLevel: 'Highest level',
     household: 'Household', noHousehold: 'Not in the register (found in department data)', firings: 'Months fired',
+    showRecords: 'Show the records (audited)', noRecords: 'These records are not in the lake', restricted: 'Contents are sensitive data: your role may not see them', 
     evidence: 'Evidence', evidenceRows: '{n} evidence row(s)', firingMonth: 'Fired in', feed: 'Source',
     recordId: 'Record id', dataMonth: 'Data month', ruleTitle: 'Rule', pushedTo: 'Pushed to',
     suppression: 'Suppression window', months: '{n} month(s)', indicator: 'Indicator', sources: 'Evidence sources',

@@ -123,6 +123,7 @@ export default {
     raised: '首次预警', lastMonth: '最近触发', firedMonths: '触发月数', total: '本月预警', byNeed: '按需求类别',
     empty: '本月没有预警', detailTitle: '预警详情', warningId: '预警编号', highestLevel: '最高等级',
     household: '所属家庭', noHousehold: '名册外人员（部门数据发现）', firings: '触发记录',
+    showRecords: '查看原始记录（留痕）', noRecords: '数据湖中未找到这些记录', restricted: '内容属敏感信息，需相应权限查看', 
     evidence: '证据数据', evidenceRows: '{n} 条证据', firingMonth: '触发月份', feed: '数据来源',
     recordId: '记录编号', dataMonth: '数据月份', ruleTitle: '预警规则', pushedTo: '推送部门',
     suppression: '抑制期', months: '{n} 个月', indicator: '监测指标', sources: '证据来源', thresholds: '预警阈值',
