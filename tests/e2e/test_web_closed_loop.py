@@ -295,3 +295,36 @@ def test_one_warning_around_the_closed_loop(demo_site: DemoSite, loop: dict, new
     expect(outcome).to_have_text("Need confirmed")
     expect(case.get_by_test_id("task-history")).to_contain_text("Start verification")
     _shot(case, "c9-task-english")
+
+
+def test_a_charity_records_the_help_it_gave_and_it_joins_the_chain(demo_site: DemoSite, loop: dict, new_page):
+    """A charity does not search the register: it records aid by household number on its own page; the
+    township caseworker then sees it on the household's chain."""
+    hh = demo_site.household["household_no"]
+    county = _county(demo_site.household["detail"])
+    with demo_site.api("province_admin") as admin:
+        r = admin.post("/users", json={"username": "e2e_charity", "password": E2E_PASSWORD, "role": "charity",
+                                       "region_code": county, "display_name": "测试·慈善总会"})
+        assert r.status_code in (200, 201), r.text
+    demo_site.users["e2e_charity"] = E2E_PASSWORD
+    page = new_page()
+    sign_in(page, demo_site, "e2e_charity")
+    page.get_by_test_id("menu-assistance").click()  # the charity's menu: the dashboard and this page
+    field(page, "assistance-household").fill("NO-SUCH-HOUSEHOLD")
+    page.get_by_test_id("assistance-kind").click()
+    page.locator(".el-select-dropdown__item:visible", has_text="慈善物资帮扶").click()
+    _pick_date(page, "assistance-given-on", dt.date.today() - dt.timedelta(days=2))
+    field(page, "assistance-amount").fill("1,000.5")
+    page.get_by_test_id("assistance-save").click()
+    expect(page.get_by_text("户编号不存在，或不在您的辖区内").first).to_be_visible()
+    field(page, "assistance-household").fill(hh)
+    page.get_by_test_id("assistance-kind").click()
+    page.locator(".el-select-dropdown__item:visible", has_text="慈善物资帮扶").click()
+    field(page, "assistance-amount").fill("1,000.5")
+    page.get_by_test_id("assistance-save").click()
+    expect(page.get_by_test_id("assistance-saved")).to_be_visible()
+    _shot(page, "d1-charity-records")
+    with demo_site.api("e2e_caseworker") as case:
+        entries = case.get(f"/households/{hh}/chain").json()["entries"]
+    aid = [e for e in entries if e["kind"] == "assistance" and e["source_kind"] == "charity"]
+    assert aid and aid[-1]["amount_fen"] == 100050 and aid[-1]["source"] == "测试·慈善总会"

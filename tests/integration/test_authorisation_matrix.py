@@ -149,7 +149,7 @@ POLICY: dict[tuple[str, str], Policy] = {
     ("GET", f"{API}/tasks"): Policy("tasks.read", call=_get(f"{API}/tasks?page_size=200"),
                                     list_key="region_code"),
     ("GET", f"{API}/tasks/counts"): Policy("tasks.read", call=_get(f"{API}/tasks/counts")),
-    ("GET", f"{API}/tasks/forms"): Policy("tasks.read", call=_get(f"{API}/tasks/forms")),
+    ("GET", f"{API}/tasks/forms"): Policy(SIGNED_IN, call=_get(f"{API}/tasks/forms")),
     ("GET", f"{API}/tasks/figures"): Policy("dashboard.read", scoped=True,
                                             call=_get(f"{API}/tasks/figures?region={{home}}")),
     ("GET", f"{API}/tasks/{{task_id}}"): Policy("tasks.read", scoped=True,

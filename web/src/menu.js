@@ -4,6 +4,7 @@ export const MENU = [
   { name: 'households', path: '/households', cap: 'registry.read', icon: 'House', label: 'menu.households' },
   { name: 'warnings', path: '/warnings', cap: 'warnings.read', icon: 'Bell', label: 'menu.warnings' },
   { name: 'tasks', path: '/tasks', cap: 'tasks.read', icon: 'Tickets', label: 'menu.tasks', badge: 'mineOpen' },
+  { name: 'assistance', path: '/assistance', cap: 'assistance.record', icon: 'Present', label: 'menu.assistance' },
   { name: 'routing', path: '/routing', cap: 'tasks.read', icon: 'Share', label: 'menu.routing' },
   { name: 'feeds', path: '/feeds/loads', cap: 'feeds.read', icon: 'Upload', label: 'menu.feeds' },
   { name: 'standards', path: '/standards', cap: 'standards.read', icon: 'Coin', label: 'menu.standards' },

@@ -14,6 +14,7 @@ const pages = {
   tasks: () => import('./views/TaskInbox.vue'),
   routing: () => import('./views/RoutingView.vue'),
   calendar: () => import('./views/WorkCalendar.vue'),
+  assistance: () => import('./views/AssistanceRecord.vue'),
   feeds: () => import('./views/FeedLoads.vue'),
   standards: () => import('./views/StandardsView.vue'),
   audit: () => import('./views/AuditLog.vue'),

@@ -8,7 +8,7 @@ export default {
   },
   lang: { label: 'Language', zh: '中文', en: 'English' },
   menu: {
-    tasks: 'Tasks', routing: 'Routing table', calendar: 'Working-day calendar',
+    assistance: 'Record assistance', tasks: 'Tasks', routing: 'Routing table', calendar: 'Working-day calendar',
     dashboard: 'Dashboard', households: 'Households', warnings: 'Warnings', feeds: 'Feed load ledger', standards: 'Standards',
     audit: 'Audit log', users: 'Users', openMenu: 'Open menu',
   },
@@ -197,6 +197,11 @@ export default {
   },
   notify: { title: 'Notifications', readAll: 'Mark all read', empty: 'No notifications', unread: '{n} unread',
     open: 'Open' },
+  assistancePage: {
+    title: 'Record assistance', hint: "Record assistance given to a household (by its number); it joins the household's assistance chain.",
+    householdNo: 'Household number', householdRequired: 'Enter the household number', source: 'Name of the giver',
+    saved: 'Recorded (record {id})', notFound: 'No such household in your region',
+  },
   chain: {
     title: 'Assistance chain', export: 'Export to Excel', record: 'Record assistance',
     empty: 'Nothing recorded for this household yet', kind: 'Kind of assistance', givenOn: 'Given on',

@@ -7,7 +7,7 @@ export default {
   },
   lang: { label: '语言', zh: '中文', en: 'English' },
   menu: {
-    tasks: '待办任务', routing: '分类推送规则', calendar: '工作日历',
+    assistance: '登记帮扶', tasks: '待办任务', routing: '分类推送规则', calendar: '工作日历',
     dashboard: '监测总览', households: '家庭查询', warnings: '预警', feeds: '数据接入台账', standards: '救助标准',
     audit: '审计日志', users: '用户管理', openMenu: '打开菜单',
   },
@@ -178,6 +178,11 @@ export default {
   },
   notify: {
     title: '消息通知', readAll: '全部已读', empty: '暂无消息', unread: '{n} 条未读', open: '打开',
+  },
+  assistancePage: {
+    title: '登记帮扶', hint: '登记已给予某户的救助帮扶（按户编号），记入该户的救助帮扶链。',
+    householdNo: '户编号', householdRequired: '请填写户编号', source: '帮扶主体名称',
+    saved: '已登记（记录号 {id}）', notFound: '户编号不存在，或不在您的辖区内',
   },
   chain: {
     title: '救助帮扶链', export: '导出 Excel', record: '登记帮扶', empty: '该家庭尚无救助帮扶记录',
