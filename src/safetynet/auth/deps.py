@@ -113,7 +113,9 @@ def household_in_scope(request: Request) -> None:
     from safetynet.registry.store import households
 
     user = current_user(request)
-    with request.app.state.engine.connect() as conn:
+    # autocommit: a read left in an open transaction ends in ROLLBACK when the connection goes
+    # back to the pool, and psycopg drops the connection's prepared statements on ROLLBACK
+    with request.app.state.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         row = conn.execute(select(households.c.region_code, households.c.grid_code)
                            .where(households.c.household_no == household_no)).first()
     if row is None:

@@ -12,13 +12,17 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 from sqlalchemy import (
     Connection,
+    Dialect,
     Engine,
+    Integer,
+    Select,
     String,
     and_,
     bindparam,
@@ -176,27 +180,62 @@ def _check_page(page: int, page_size: int) -> None:
                            f"最多可翻阅前 {TOTAL_CAP} 条结果，请按区划、类别、姓名或身份证号缩小范围")
 
 
-def _id_condition(raw: str):  # noqa: ANN202
+def _id_value(raw: str) -> tuple[str, str]:
+    """("full" or "last4", the normalised value) of an id number search term."""
     value = identity.normalize(raw)
     if _ID18.match(value):
-        return _p.c.id_number == value
+        return "full", value
     if _LAST4.match(value):
-        return func.substr(_p.c.id_number, 15, 4) == value
+        return "last4", value
     raise InvalidQuery("id_number", "id_number must be the full 18-character number or its last 4 "
                        f"characters (digits, last may be X), got {len(value)} characters",
                        "身份证号应为完整 18 位或后 4 位")
 
 
-def _name_condition(raw: str, dialect: str):  # noqa: ANN202
+def _id_condition(kind: str, param: str):  # noqa: ANN202
+    if kind == "full":
+        return _p.c.id_number == bindparam(param)
+    # the expression of the ix_persons_id_last4 index, with its numbers written into the SQL
+    last4 = func.substr(_p.c.id_number, literal_column("15"), literal_column("4"), type_=String)
+    return last4 == bindparam(param)
+
+
+def _name_values(raw: str, dialect: str, param: str) -> dict[str, str]:
+    """The bound values of a name search (see `_name_condition`)."""
     name = "".join(raw.split())
-    if not name or len(name) > 64 or any(c in name for c in "%_*?[]\\"):
+    after = _after_prefix(name)
+    if not name or len(name) > 64 or any(c in name for c in "%_*?[]\\") or after is None:
         raise InvalidQuery("name", "name must be 1–64 characters without wildcards (exact name or "
                            "its beginning, e.g. 张 or 张建)", "姓名应为 1–64 个字符，可只输入开头（如“张”）")
-    # both forms are index prefix scans: PostgreSQL LIKE on a pattern-ops index, SQLite GLOB
-    # on a BINARY index (SQLite's LIKE is case-insensitive and would not use the index)
     if dialect == "sqlite":
-        return _p.c.name.op("GLOB")(name + "*")
-    return _p.c.name.like(name + "%")
+        return {param: name + "*"}
+    return {f"{param}_from": name, f"{param}_to": after}
+
+
+def _after_prefix(prefix: str) -> str | None:
+    """The least string above every string starting with `prefix` in code point order (which
+    is UTF-8 byte order); None when there is none."""
+    while prefix:
+        point = ord(prefix[-1]) + 1
+        if point <= 0x10FFFF:
+            return prefix[:-1] + chr(0xE000 if 0xD800 <= point <= 0xDFFF else point)  # no surrogates
+        prefix = prefix[:-1]
+    return None
+
+
+def _name_condition(param: str, dialect: str):  # noqa: ANN202
+    """SQL: the name starts with the bound name. Both forms are index range scans. SQLite: GLOB
+    on a BINARY index (its LIKE is case-insensitive and would not use the index). PostgreSQL:
+    the range [name, `_after_prefix(name)`) in byte order (the operators of the pattern-ops
+    index), which is what it makes of `LIKE 'name%'` anyway, but planned in half the time:
+    estimating a LIKE tests the pattern against each of the 10,000 most common names
+    (statistics target of persons.name) and histogram bounds, ~3.4 ms a search at 1M persons,
+    against ~1.5 ms for the range. The values are sent unprepared (`_planned_for_its_values`),
+    so the planner sees them."""
+    if dialect == "sqlite":
+        return _p.c.name.op("GLOB")(bindparam(param))
+    return and_(_p.c.name.op("~>=~")(bindparam(f"{param}_from", type_=String)),
+                _p.c.name.op("~<~")(bindparam(f"{param}_to", type_=String)))
 
 
 def _tier_value(tier: str) -> str:
@@ -209,16 +248,21 @@ def _tier_value(tier: str) -> str:
 
 
 # --- search --------------------------------------------------------------------------------
+# A search is one of a few hundred shapes (which criteria, of which kind); each shape's
+# statements are built once and run with the values bound. Building them per request (the
+# aliases copy every column of persons and memberships) cost more CPU than the rest of the
+# request together (py-spy at 1M persons, 2026-11-30).
 
 _r = regions_store.regions
+_head_m, _head_p = _m.alias("head_m"), _p.alias("head_p")
+_counted_m, _shown_ht, _current_ht = _m.alias("counted_m"), _ht.alias("shown_ht"), _ht.alias("current_ht")
 
 
 def _head(households, column):  # noqa: ANN001, ANN202
     """SQL: a column of the household's current head, for each row of a search page."""
-    head_m, head_p = _m.alias("head_m"), _p.alias("head_p")
-    return (select(head_p.c[column.name]).join(head_m, head_m.c.person_id == head_p.c.id)
-            .where(head_m.c.household_id == households.c.id, head_m.c.valid_to.is_(None),
-                   head_m.c.relation == "head")
+    return (select(_head_p.c[column.name]).join(_head_m, _head_m.c.person_id == _head_p.c.id)
+            .where(_head_m.c.household_id == households.c.id, _head_m.c.valid_to.is_(None),
+                   _head_m.c.relation == "head")
             .limit(1).scalar_subquery())
 
 
@@ -227,18 +271,98 @@ def _item_columns(households) -> tuple:  # noqa: ANN001
     same statement. They are subqueries rather than joins so that they run (by index) only for
     the page's rows after sorting, not for every match (a name shared by 1,500 persons at 1M).
     `households` is the table or the matches selected from it."""
-    counted_m, shown_ht = _m.alias("counted_m"), _ht.alias("shown_ht")
     h = households.c
     return (
         h.id, h.household_no, h.region_code, h.registration,
         select(_r.c.name).where(_r.c.code == h.region_code).scalar_subquery().label("region_name"),
-        select(shown_ht.c.tier).where(shown_ht.c.household_id == h.id, shown_ht.c.until.is_(None))
+        select(_shown_ht.c.tier).where(_shown_ht.c.household_id == h.id, _shown_ht.c.until.is_(None))
         .limit(1).scalar_subquery().label("tier"),
         _head(households, _p.c.name).label("head_name"),
         _head(households, _p.c.id_number).label("head_id_number"),
-        select(func.count()).where(counted_m.c.household_id == h.id, counted_m.c.valid_to.is_(None))
+        select(func.count()).where(_counted_m.c.household_id == h.id, _counted_m.c.valid_to.is_(None))
         .scalar_subquery().label("members"),
     )
+
+
+def _search_shape(*, within: str, name: str | None, id_number: str | None, q: str | None,
+                  tier: str | None, dialect: str) -> tuple[tuple, dict]:
+    """(the search's shape, the values to bind): validates every criterion."""
+    params: dict = {"region_lo": within}
+    if len(within) == 14:
+        region = "grid"
+    elif (upper := _next_prefix(within)) is None:
+        region = "from"
+    else:
+        region, params["region_hi"] = "range", upper
+    by_name = bool(name and name.strip())
+    if by_name:
+        params |= _name_values(name, dialect, "name")
+    id_kind = None
+    if id_number and id_number.strip():
+        id_kind, params["id_value"] = _id_value(id_number)
+    free = None
+    if q and q.strip():
+        free = _free_text_shape(q.strip(), dialect, params)
+    tier_kind = None
+    if tier:
+        params["tier"] = _tier_value(tier)
+        tier_kind = "lookup" if len(within) >= 6 else "semi-join"
+    return (dialect, region, by_name, id_kind, free, tier_kind), params
+
+
+_statements: dict[tuple, tuple[Select, Select, Select]] = {}
+_building = threading.Lock()
+
+
+def _search_statements(shape: tuple, dialect: Dialect) -> tuple[Select, Select, Select]:
+    """(counted page, count of all matches, page from the ordered index) for a shape, built on
+    first use. One thread builds and compiles them before any other sees them: SQLAlchemy fills
+    some parts of a construct in on first use (the aliases' column collections), and threads
+    doing that at once left them broken ("Can't determine which FROM clause to join from",
+    reproduced with 8 threads building their first searches together)."""
+    found = _statements.get(shape)
+    if found is None:
+        with _building:
+            found = _statements.get(shape)
+            if found is None:
+                found = _build_search_statements(shape)
+                for statement in found:
+                    statement.compile(dialect=dialect)
+                _statements[shape] = found
+    return found
+
+
+def _build_search_statements(shape: tuple) -> tuple[Select, Select, Select]:
+    dialect, region, by_name, id_kind, free, tier_kind = shape
+    conds = [_h.c.grid_code == bindparam("region_lo") if region == "grid"
+             else _h.c.region_code >= bindparam("region_lo")]
+    if region == "range":
+        conds.append(_h.c.region_code < bindparam("region_hi"))
+    person_conds = []
+    if by_name:
+        person_conds.append(_name_condition("name", dialect))
+    if id_kind:
+        person_conds.append(_id_condition(id_kind, "id_value"))
+    if person_conds:
+        conds.append(_h.c.id.in_(_members_where(and_(*person_conds))))
+    if free:
+        conds.append(_free_text(free, dialect))
+    if tier_kind:
+        conds.append(_tier_condition(tier_kind))
+    where = and_(*conds)
+    limit, offset = bindparam("page_size", type_=Integer), bindparam("page_offset", type_=Integer)
+    # Most searches match a few hundred households at most: one statement finds the matches
+    # (up to one past the cap), counts them and sorts out the page. The cap tells "exactly
+    # 10,000" from "more"; with more, the first of them are not the first in order, so the
+    # page comes from the ordered index instead (cheap then: matches are dense).
+    matched = select(_h.c.id, _h.c.household_no, _h.c.region_code, _h.c.registration).where(where) \
+        .limit(TOTAL_CAP + 1).subquery("matched")
+    counted_page = (select(*_item_columns(matched), func.count().over().label("total"))
+                    .order_by(matched.c.region_code, matched.c.household_no).limit(limit).offset(offset))
+    count_all = select(func.count()).select_from(matched)
+    ordered_page = (select(*_item_columns(_h)).where(where).order_by(_h.c.region_code, _h.c.household_no)
+                    .limit(limit).offset(offset))
+    return counted_page, count_all, ordered_page
 
 
 def search_households(
@@ -258,51 +382,29 @@ def search_households(
     within = narrower(scope, region)
     if within is None:
         raise NotFoundError(f"region {region} not found")
-    dialect = bind.dialect.name
-    conds = [region_condition(within)]
-    person_conds = []
-    if name and name.strip():
-        person_conds.append(_name_condition(name, dialect))
-    if id_number and id_number.strip():
-        person_conds.append(_id_condition(id_number))
-    if person_conds:
-        conds.append(_h.c.id.in_(_members_where(and_(*person_conds))))
-    if q and q.strip():
-        conds.append(_free_text(q.strip(), dialect))
-    if tier:
-        conds.append(_tier_condition(_tier_value(tier), county_or_smaller=len(within) >= 6))
-    where = and_(*conds)
-    offset = (page - 1) * page_size
-    # Most searches match a few hundred households at most: one statement finds the matches
-    # (up to one past the cap), counts them and sorts out the page. The cap tells "exactly
-    # 10,000" from "more"; with more, the first of them are not the first in order, so the
-    # page comes from the ordered index instead (cheap then: matches are dense).
-    matched = select(_h.c.id, _h.c.household_no, _h.c.region_code, _h.c.registration).where(where) \
-        .limit(TOTAL_CAP + 1).subquery("matched")
-    counted_page = (select(*_item_columns(matched), func.count().over().label("total"))
-                    .order_by(matched.c.region_code, matched.c.household_no)
-                    .limit(page_size).offset(offset))
+    shape, params = _search_shape(within=within, name=name, id_number=id_number, q=q, tier=tier,
+                                  dialect=bind.dialect.name)
+    counted_page, count_all, ordered_page = _search_statements(shape, bind.dialect)
+    params |= {"page_size": page_size, "page_offset": (page - 1) * page_size}
     with reading(bind) as conn, _planned_for_its_values(conn):
-        rows = conn.execute(counted_page).all()
-        total = rows[0].total if rows else conn.execute(
-            select(func.count()).select_from(matched)).scalar_one()  # a page past the end
+        rows = conn.execute(counted_page, params).all()
+        total = rows[0].total if rows else conn.execute(count_all, params).scalar_one()  # a page past the end
         if total > TOTAL_CAP:
-            rows = conn.execute(select(*_item_columns(_h)).where(where)
-                                .order_by(_h.c.region_code, _h.c.household_no)
-                                .limit(page_size).offset(offset)).all()
+            rows = conn.execute(ordered_page, params).all()
     items = [_household_item(row) for row in rows]
     return Page(items, min(total, TOTAL_CAP), page, page_size, total_capped=total > TOTAL_CAP)
 
 
-def _tier_condition(tier: str, *, county_or_smaller: bool):  # noqa: ANN202
-    """SQL: the household's current tier is `tier`. Within a county or smaller, each candidate
-    household's tier is looked up by index (a few thousand look-ups at 1M persons); a
-    semi-join there had PostgreSQL hash every household of that tier in the province (70,000,
-    50-100 ms). Across a city or province the hash is the cheaper way."""
-    if county_or_smaller:
-        current = _ht.alias("current_ht")
-        return select(current.c.tier).where(current.c.household_id == _h.c.id,
-                                            current.c.until.is_(None)).limit(1).scalar_subquery() == tier
+def _tier_condition(kind: str):  # noqa: ANN202
+    """SQL: the household's current tier is the bound `tier`. Within a county or smaller
+    ("lookup"), each candidate household's tier is looked up by index (a few thousand look-ups
+    at 1M persons); a semi-join there had PostgreSQL hash every household of that tier in the
+    province (70,000, 50-100 ms). Across a city or province the hash is the cheaper way."""
+    tier = bindparam("tier")
+    if kind == "lookup":
+        current = select(_current_ht.c.tier).where(_current_ht.c.household_id == _h.c.id,
+                                                   _current_ht.c.until.is_(None)).limit(1)
+        return current.scalar_subquery() == tier
     return _h.c.id.in_(select(_ht.c.household_id).where(_ht.c.until.is_(None), _ht.c.tier == tier))
 
 
@@ -311,16 +413,31 @@ def _members_where(cond):  # noqa: ANN001, ANN202
             .where(_m.c.valid_to.is_(None), cond))
 
 
-def _free_text(q: str, dialect: str):  # noqa: ANN202
+def _free_text_shape(q: str, dialect: str, params: dict) -> tuple[str | None, bool]:
+    """(id kind or None, whether also a name) of free text `q`; binds its values into params:
+    a household number always, an id number by its shape, a name unless all digits."""
+    params["q"] = q
     value = identity.normalize(q)
-    subqueries = [select(_h.c.id).where(_h.c.household_no == q)]
+    id_kind = None
     if _ID18.match(value) or _LAST4.match(value):
-        subqueries.append(_members_where(_id_condition(value)))
+        id_kind, params["q_id_value"] = _id_value(value)
+    as_name = False
     if not value.isdigit():
         try:
-            subqueries.append(_members_where(_name_condition(q, dialect)))
+            params |= _name_values(q, dialect, "q_name")
+            as_name = True
         except InvalidQuery:
             pass
+    return id_kind, as_name
+
+
+def _free_text(shape: tuple[str | None, bool], dialect: str):  # noqa: ANN202
+    id_kind, as_name = shape
+    subqueries = [select(_h.c.id).where(_h.c.household_no == bindparam("q"))]
+    if id_kind:
+        subqueries.append(_members_where(_id_condition(id_kind, "q_id_value")))
+    if as_name:
+        subqueries.append(_members_where(_name_condition("q_name", dialect)))
     return _h.c.id.in_(union(*subqueries))
 
 
