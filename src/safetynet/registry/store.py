@@ -83,7 +83,9 @@ persons = Table(
     Column("import_id", Integer, ForeignKey("registry_imports.id"), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     # search: name exact or prefix (pattern ops so LIKE 'x%' uses it in any PG collation)
-    Index("ix_persons_name", "name", postgresql_ops={"name": "varchar_pattern_ops"}),
+    # covering on PostgreSQL (migration 0015): a name-prefix search reads name → id from the index
+    Index("ix_persons_name", "name", postgresql_ops={"name": "varchar_pattern_ops"},
+          postgresql_include=["id"]),
 )
 # search by the last 4 characters of the id number (what a caller reads off a card)
 Index("ix_persons_id_last4", func.substr(persons.c.id_number, 15, 4))
@@ -111,7 +113,7 @@ memberships = Table(
     Column("valid_to", Date),  # null: still a member
     Column("import_id", Integer, ForeignKey("registry_imports.id"), nullable=False),
     Column("ended_by_import", Integer, ForeignKey("registry_imports.id")),
-    Index("ix_memberships_person_current", "person_id", "valid_to"),
+    Index("ix_memberships_person_current", "person_id", "valid_to", postgresql_include=["household_id"]),
     Index("ix_memberships_household_current", "household_id", "valid_to"),
 )
 
