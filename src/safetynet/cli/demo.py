@@ -91,9 +91,9 @@ def _demo_feeds_and_warnings(engine, feeds: Path, lake: Path, start_month: str, 
 
 def _demo_closed_loop(engine, start_month: str, months: int) -> None:  # noqa: ANN001
     """Each demo month's warnings dispatched as tasks a few days after the month ends, synthetic field
-    work on them (the last month half done), and the overdue sweep two weeks later, so the task pages
-    and the dashboard's closed-loop figures show a year's history. Months already dispatched are
-    skipped (dispatch creates nothing for a warning with tasks)."""
+    work on them, and the overdue sweep two weeks later (the latest month: half done, not swept), so
+    the task pages and the dashboard's closed-loop figures show a year's history. Months already
+    dispatched are skipped (dispatch creates nothing for a warning with tasks)."""
     from safetynet.casework import service as casework_service
     from safetynet.synth.fieldwork import simulate_month
     from safetynet.synth.model import month_labels
@@ -109,8 +109,11 @@ def _demo_closed_loop(engine, start_month: str, months: int) -> None:  # noqa: A
             if not out["tasks"]:
                 continue
             status.update(f"closed loop {month}: field work on {out['tasks']:,} tasks…")
-            work = simulate_month(engine, month=month, dispatched_at=at, last=i == len(labels) - 1)
-            swept = casework_service.sweep_overdue(engine, now=at + dt.timedelta(days=14))
+            last = i == len(labels) - 1
+            work = simulate_month(engine, month=month, dispatched_at=at, last=last)
+            # the latest month is in progress: its untouched tasks stay in their workers' inboxes
+            swept = {"escalated": 0} if last else casework_service.sweep_overdue(
+                engine, now=at + dt.timedelta(days=14))
             console.print(f"tasks {month}: {out['tasks']:,} created, {work['closed']:,} closed, "
                           f"{swept['escalated']:,} escalated when overdue")
 

@@ -14,8 +14,9 @@ import hashlib
 from sqlalchemy import Engine, select
 
 from safetynet.auth.model import ROLE_CAPABILITIES, CurrentUser, Role
-from safetynet.casework import feedback, service
+from safetynet.casework import feedback, notify, service
 from safetynet.casework.access import region_at
+from safetynet.casework.model import Queue
 from safetynet.casework.store import tasks
 from safetynet.monitoring.store import warnings
 
@@ -82,7 +83,8 @@ def _township_manager(row) -> CurrentUser:  # noqa: ANN001
 
 def simulate_month(engine: Engine, *, month: str, dispatched_at: dt.datetime, last: bool = False) -> dict:
     """Act on the tasks of `month`'s warnings over the days after `dispatched_at`. The latest month
-    (`last`) is left half done, as a month in progress."""
+    (`last`) is left half done, as a month in progress, and its tasks in the queues of real accounts
+    (the demo users) are left to them."""
     with engine.connect() as conn:
         rows = conn.execute(
             select(tasks)
@@ -92,9 +94,17 @@ def simulate_month(engine: Engine, *, month: str, dispatched_at: dt.datetime, la
         ).all()
     acted_share, closed_share = (0.5, 0.5) if last else (ACTED_SHARE, CLOSED_SHARE)
     counts = {"tasks": len(rows), "accepted": 0, "feedback": 0, "closed": 0}
+    staffed: dict[tuple, bool] = {}
     for row in rows:
         if _draw(row.id, "act") >= acted_share:
             continue
+        if last:  # the month in progress: a queue a real account works is left to that account
+            queue = (row.queue_role, row.queue_region, row.department)
+            if queue not in staffed:
+                with engine.connect() as conn:
+                    staffed[queue] = bool(notify.recipients(conn, Queue(*queue)))
+            if staffed[queue]:
+                continue
         worker = _worker(row)
         # within the first working week, a few late
         at = dispatched_at + dt.timedelta(hours=4 + int(_draw(row.id, "when") * 24 * 9))
