@@ -16,7 +16,7 @@ from sqlalchemy import func, select, update
 
 from safetynet.audit.service import record as audit_record
 from safetynet.auth import errors
-from safetynet.auth.deps import CurrentUser, current_user, ensure_in_scope, now, require
+from safetynet.auth.deps import CurrentUser, current_user, now, require
 from safetynet.casework import chain as chain_view
 from safetynet.casework import feedback, service, views
 from safetynet.casework.model import (
@@ -328,9 +328,8 @@ def _household(request: Request, user: CurrentUser, household_no: str) -> int:
                 households.c.household_no == household_no
             )
         ).first()
-    if row is None:
+    if row is None or not search.household_in_scope(row.region_code, row.grid_code, user.region_code):
         raise errors.out_of_region()
-    ensure_in_scope(user, row.grid_code if len(user.region_code) == 14 else row.region_code)
     return row.id
 
 
@@ -400,21 +399,23 @@ def add_assistance(
     """Civil affairs (township staff, administrators), a department's liaison or a charity records an
     assistance given to a household in their region; it joins the household's chain. 409 when already
     recorded."""
-    household_id = _household(request, user, body.household_no)
-    new_id = feedback.add_assistance(
-        request.app.state.engine,
-        user=user,
-        household_id=household_id,
-        assistance=feedback.Assistance(
-            kind=body.kind,
-            given_on=body.given_on,
-            amount_fen=body.amount_fen,
-            person_id=body.person_id,
-            notes=body.notes,
-        ),
-        source=body.source,
-        now=now(request),
-    )
+    try:
+        new_id = feedback.add_assistance(
+            request.app.state.engine,
+            user=user,
+            household_no=body.household_no,
+            assistance=feedback.Assistance(
+                kind=body.kind,
+                given_on=body.given_on,
+                amount_fen=body.amount_fen,
+                person_id=body.person_id,
+                notes=body.notes,
+            ),
+            source=body.source,
+            now=now(request),
+        )
+    except NotFoundError:
+        raise errors.out_of_region() from None
     return JSONResponse({"assistance_id": new_id}, status_code=201)
 
 

@@ -31,6 +31,7 @@ from safetynet.casework.service import TaskActionError, _check_may, load_task, t
 from safetynet.casework.store import assistance_records, task_feedback
 from safetynet.config import get_settings
 from safetynet.errors import NotFoundError
+from safetynet.registry import search
 from safetynet.registry.store import households
 
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
@@ -94,6 +95,7 @@ def record_assistance(
     conn: Connection,
     *,
     household_id: int,
+    region_code: str,
     assistance: Assistance,
     source_kind: str,
     source: str,
@@ -102,10 +104,8 @@ def record_assistance(
     task_id: int | None = None,
     warning_id: int | None = None,
 ) -> int:
-    """Insert one assistance record (checked by the caller); 409 when the same aid is already recorded."""
-    region = conn.execute(select(households.c.region_code).where(households.c.id == household_id)).scalar()
-    if region is None:
-        raise NotFoundError(f"household {household_id} not found")
+    """Insert one assistance record (checked by the caller, who has read the household and its
+    region); 409 when the same aid is already recorded."""
     try:  # the caller's transaction ends with the error: nothing of the feedback is kept either
         new_id = conn.execute(
             insert(assistance_records)
@@ -119,7 +119,7 @@ def record_assistance(
                 given_on=assistance.given_on,
                 task_id=task_id,
                 warning_id=warning_id,
-                region_code=region,
+                region_code=region_code,
                 notes=assistance.notes,
                 recorded_by=getattr(actor, "username", actor),
                 recorded_at=now,
@@ -232,6 +232,10 @@ def give(
             assistance_id = record_assistance(
                 conn,
                 household_id=row.household_id,
+                # the household's region as the register holds it now (it may have moved since the warning)
+                region_code=conn.execute(
+                    select(households.c.region_code).where(households.c.id == row.household_id)
+                ).scalar_one(),
                 assistance=assistance,
                 source_kind=SourceKind.department.value,
                 source=row.department or Role.department_liaison.value,
@@ -278,13 +282,14 @@ def add_assistance(
     engine: Engine,
     *,
     user: CurrentUser,
-    household_id: int,
+    household_no: str,
     assistance: Assistance,
     source: str | None = None,
     now: dt.datetime | None = None,
 ) -> int:
     """Assistance recorded directly: by civil affairs (township staff, administrators), a department's
-    liaison or a charity, for a household in the user's region."""
+    liaison or a charity, for a household (by its register number) in the user's region; outside it
+    or unknown: NotFoundError."""
     now = now or dt.datetime.now(dt.UTC)
     role = Role(user.role)
     if role is Role.charity:
@@ -293,18 +298,19 @@ def add_assistance(
         source_kind, source = SourceKind.department.value, user.department or "department"
     else:
         source_kind, source = SourceKind.civil_affairs.value, "civil_affairs"
-    check_assistance(assistance, source_kind=source_kind, today=now.date())
     with engine.begin() as conn:
         row = conn.execute(
-            select(households.c.region_code, households.c.grid_code).where(households.c.id == household_id)
+            select(households.c.id, households.c.region_code, households.c.grid_code).where(
+                households.c.household_no == household_no
+            )
         ).first()
-        if row is None or not user.in_scope(
-            row.grid_code if len(user.region_code) == 14 else row.region_code
-        ):
-            raise NotFoundError(f"household {household_id} not found")
+        if row is None or not search.household_in_scope(row.region_code, row.grid_code, user.region_code):
+            raise NotFoundError(f"household {household_no} not found")
+        check_assistance(assistance, source_kind=source_kind, today=now.date())
         return record_assistance(
             conn,
-            household_id=household_id,
+            household_id=row.id,
+            region_code=row.region_code,
             assistance=assistance,
             source_kind=source_kind,
             source=source,

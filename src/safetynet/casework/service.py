@@ -38,6 +38,7 @@ from safetynet.monitoring.warnings import check_month
 from safetynet.registry.store import households
 from safetynet.workdays import model as workdays_model
 from safetynet.workdays import service as workdays
+from safetynet.workdays.model import as_utc
 
 SYSTEM = "system"
 
@@ -190,10 +191,8 @@ def set_routing(
 
 
 def _weekday_deadline(start: dt.datetime, n: int) -> dt.datetime:
-    day = workdays_model.local_date(start)
-    while n:
-        day += dt.timedelta(days=1)
-        n -= day.weekday() < 5
+    """The calendar's own count with no year's exceptions known: Monday to Friday."""
+    day = workdays_model.add_working_days(workdays_model.local_date(start), n, lambda _year: {})
     return workdays_model.end_of_day(day)
 
 
@@ -742,7 +741,7 @@ def _iso(value: dt.datetime | None) -> str | None:
 
 def _queue_entered_at(row) -> dt.datetime:  # noqa: ANN001
     """When the task entered its current queue: its deadline counts from there."""
-    return max(_utc(t) for t in (row.assigned_at, row.pushed_at, row.escalated_at, row.created_at) if t)
+    return max(as_utc(t) for t in (row.assigned_at, row.pushed_at, row.escalated_at, row.created_at) if t)
 
 
 def recompute_provisional(engine: Engine) -> int:
@@ -751,13 +750,15 @@ def recompute_provisional(engine: Engine) -> int:
     done = 0
     with engine.begin() as conn:
         for row in conn.execute(
-            select(tasks).where(tasks.c.deadline_provisional.is_(True), tasks.c.status != Status.closed.value)
+            select(tasks, warnings.c.level.label("warning_level"))
+            .join(warnings, warnings.c.id == tasks.c.warning_id)
+            .where(tasks.c.deadline_provisional.is_(True), tasks.c.status != Status.closed.value)
         ).all():
             due, provisional = deadline(
                 conn,
                 task_type=row.task_type,
                 need=row.need,
-                level=_warning_level(conn, row),
+                level=row.warning_level,
                 escalated=bool(row.escalations),
                 start=_queue_entered_at(row),
             )
@@ -811,7 +812,7 @@ def sweep_overdue(engine: Engine, *, now: dt.datetime | None = None, limit: int 
         try:
             with engine.begin() as conn:
                 row = load_task(conn, task_id, for_update=True)
-                if _utc(row.deadline_at) >= now:  # acted on or reassigned since the list was read
+                if as_utc(row.deadline_at) >= now:  # acted on or reassigned since the list was read
                     continue
                 values, detail = _escalation(conn, row, now=now)
                 transition(
@@ -846,6 +847,4 @@ def sweep_overdue(engine: Engine, *, now: dt.datetime | None = None, limit: int 
     }
 
 
-def _utc(value: dt.datetime) -> dt.datetime:
-    """SQLite hands timestamps back without their zone; they were stored in UTC."""
-    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
+
