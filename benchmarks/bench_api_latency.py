@@ -8,7 +8,7 @@ against such a database again without re-importing.
 
 Imports a synthetic register of N persons into a fresh PostgreSQL database (the register is
 generated once per size and cached under /tmp, shared with bench_registry_import.py), starts
-the real app under uvicorn (`--workers` processes) in a subprocess, signs in a province
+the platform as deployed (`safetynet serve --workers N`) in a subprocess, signs in a province
 administrator (the widest scope, the slowest case) and a township caseworker once per client,
 and has `--clients` closed-loop clients send requests concurrently: household detail, and
 search by name prefix, full name, id last 4, full id, tier within a county, and an empty
@@ -159,6 +159,14 @@ class _Connection:
         self.writer: asyncio.StreamWriter | None = None
 
     async def get(self, target: str) -> tuple[int, bytes]:
+        try:
+            return await self._get(target)
+        except (asyncio.IncompleteReadError, ConnectionError):
+            # the server closed a connection left idle past its keep-alive timeout (5 s)
+            await self.close()
+            return await self._get(target)
+
+    async def _get(self, target: str) -> tuple[int, bytes]:
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
         self.writer.write(f"GET {target} HTTP/1.1\r\nHost: {self.host}\r\nCookie: {self.cookie}\r\n"
@@ -176,8 +184,12 @@ class _Connection:
 
     async def close(self) -> None:
         if self.writer is not None:
-            self.writer.close()
-            await self.writer.wait_closed()
+            writer, self.reader, self.writer = self.writer, None, None
+            writer.close()
+            try:
+                await writer.wait_closed()
+            except ConnectionError:
+                pass
 
 
 def _cookies(base: str, clients: int) -> dict[str, list[str]]:
@@ -269,11 +281,11 @@ def bench(url: str, clients: int, n_requests: int, workers: int, only: str | Non
     samples = _prepare(url)
     port = _free_port()
     env = {**os.environ, "SAFETYNET_DATABASE_URL": url}
+    # the platform's own server command, as deployed (see safetynet.api.server)
     server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "safetynet.api.app:create_app", "--factory", "--host", "127.0.0.1",
-         "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log",
-         "--timeout-keep-alive", "300"],
-        env=env)
+        [sys.executable, "-m", "safetynet.cli.main", "serve", "--host", "127.0.0.1", "--port", str(port),
+         "--workers", str(workers), "--no-access-log"],
+        env=env, stdout=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(120):
@@ -298,7 +310,9 @@ def bench(url: str, clients: int, n_requests: int, workers: int, only: str | Non
         n_requests = len(work)
         timings = asyncio.run(_run(base, cookies, work, clients))
         wall, generator_cpu = time.perf_counter() - t, time.process_time() - cpu
-        server_cpu = sum(_cpu_seconds(servers).values()) - sum(server_cpu.values())
+        server_after = _cpu_seconds(servers)
+        per_process = sorted(server_after[pid] - server_cpu.get(pid, 0.0) for pid in server_after)
+        server_cpu = sum(server_after.values()) - sum(server_cpu.values())
         # backends opened during the run count from zero, ones closed during it are missed:
         # the run reports how many were opened
         backend_cpu = sum(v - backend_cpu.get(pid, 0.0)
@@ -318,6 +332,7 @@ def bench(url: str, clients: int, n_requests: int, workers: int, only: str | Non
           f"{generator_cpu * per:.2f} ms "
           f"({generator_cpu / wall:.0%} of one core); load average {load_before[0]:.1f} before, "
           f"{load_after[0]:.1f} after")
+    print("server CPU per process (s): " + ", ".join(f"{v:.1f}" for v in per_process))
     print(f"PostgreSQL: {backend_cpu * per:.2f} ms CPU per request in its backends, "
           f"{pg_active * per:.2f} ms executing statements (wall), {pg_sessions} connections opened "
           "during the run")

@@ -1,10 +1,21 @@
 """How the app answers on the wire: large bodies compressed for clients that accept gzip,
-small ones sent as they are (compressing them costs more CPU than it saves)."""
+small ones sent as they are (compressing them costs more CPU than it saves); connections
+without Nagle's algorithm, and `safetynet serve` with several workers."""
 
 from __future__ import annotations
 
+import asyncio
+import http.client
 import json
+import os
+import socket
+import subprocess
+import sys
+import time
 
+import pytest
+
+from safetynet.api import server
 from safetynet.api.app import GZIP_MINIMUM_BYTES
 
 
@@ -21,3 +32,74 @@ def test_large_answers_are_gzipped_and_small_ones_are_not(client_as):
     plain = client.get("/api/v1/openapi.json", headers={"Accept-Encoding": "identity"})
     assert "content-encoding" not in plain.headers and json.loads(plain.content) == large.json()
 
+
+
+def test_accepted_connections_have_nagle_off():
+    """uvicorn's own multi-worker socket leaves Nagle's algorithm on (every kept-alive request
+    after the first then waits ~40 ms for the client's delayed ACK); the socket bound by
+    `safetynet.api.server` is TCP, so asyncio turns it off on each connection it accepts."""
+    sock = server.listening_socket("127.0.0.1", 0)
+    assert sock.proto == socket.IPPROTO_TCP and sock.get_inheritable()
+    seen: list[int] = []
+
+    class Report(asyncio.Protocol):
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            accepted = transport.get_extra_info("socket")
+            seen.append(accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            transport.close()
+
+    async def accept_one() -> None:
+        listener = await asyncio.get_running_loop().create_server(Report, sock=sock)
+        async with listener:
+            _, writer = await asyncio.open_connection(*sock.getsockname())
+            for _ in range(100):
+                if seen:
+                    break
+                await asyncio.sleep(0.01)
+            writer.close()
+
+    asyncio.run(accept_one())
+    assert seen and seen[0] != 0
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.slow  # starts two worker processes (seconds)
+def test_serve_with_several_workers_answers_on_kept_alive_connections(tmp_path):
+    port = _free_port()
+    env = {**os.environ, "SAFETYNET_DATA_DIR": str(tmp_path / "data")}
+    env.pop("SAFETYNET_DATABASE_URL", None)
+    log = tmp_path / "serve.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "safetynet.cli.main", "serve", "--host", "127.0.0.1",
+                                 "--port", str(port), "--workers", "2", "--no-access-log"],
+                                env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        conn = None
+        for _ in range(240):
+            assert proc.poll() is None, log.read_text()[-3000:]
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                conn.request("GET", "/api/v1/health")
+                break
+            except OSError:
+                conn.close()
+                time.sleep(0.25)
+        else:
+            raise AssertionError(f"`safetynet serve --workers 2` did not answer:\n{log.read_text()[-3000:]}")
+        answers = []
+        for _ in range(3):  # one connection, kept alive between requests
+            r = conn.getresponse()
+            answers.append((r.status, json.loads(r.read())["status"]))
+            conn.request("GET", "/api/v1/health")
+        conn.getresponse().read()
+        conn.close()
+        assert answers == [(200, "ok")] * 3
+        assert "Started parent process" in log.read_text()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

@@ -14,8 +14,6 @@ from safetynet.config import get_settings
 from safetynet.db import get_engine
 
 console = Console()
-# How long a server worker may take to start before uvicorn replaces it.
-WORKER_STARTUP_SECONDS = 60
 
 
 def serve(
@@ -23,10 +21,11 @@ def serve(
     port: int = typer.Option(None, help="Port (default 8000)"),
     workers: int = typer.Option(1, min=1, help="Server processes: one Python process uses one core, "
                                 "so a busy server runs about one per core"),
+    access_log: bool = typer.Option(True, help="Log each request (a proxy in front may keep this log "
+                                    "instead)"),
 ) -> None:
     """Start the web platform."""
-    import uvicorn
-
+    from safetynet.api import server
     from safetynet.api.app import create_app
     from safetynet.bootstrap import init_database
 
@@ -35,14 +34,9 @@ def serve(
     init_database(engine)
     host, port = host or settings.host, port or settings.port
     console.print(f"safetynet at [bold]http://{host}:{port}/[/bold]  (API docs: /api/v1/docs)")
-    if workers > 1:
-        # each worker process builds its own app and engine from the same settings; a worker
-        # first imports this command line (the spawned process's main module) and then the
-        # app, which takes longer than uvicorn's default 5 s health check on a busy machine
-        uvicorn.run("safetynet.api.app:create_app", factory=True, host=host, port=port, workers=workers,
-                    log_level="info", timeout_worker_healthcheck=WORKER_STARTUP_SECONDS)
-    else:
-        uvicorn.run(create_app(engine), host=host, port=port, log_level="info")
+    # several workers: each process builds its own app and engine from the same settings
+    server.run(host=host, port=port, workers=workers, access_log=access_log,
+               app=server.APP if workers > 1 else create_app(engine))
 
 
 def _demo_users(engine, province: str) -> None:  # noqa: ANN001
@@ -166,4 +160,4 @@ def demo(
     # after the users: a grid with a demo grid worker gets its field checks in the grid worker's queue
     _demo_closed_loop(engine, start_month, months)
     if not no_serve:
-        serve(host=host, port=port, workers=1)
+        serve(host=host, port=port, workers=1, access_log=True)
