@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -20,6 +20,12 @@ class Settings(BaseSettings):
     demo_province: str = "37"
     host: str = "127.0.0.1"
     port: int = 8000
+    # Requests a server process works on at once (its threads for blocking work; the others
+    # wait their turn on the event loop). Each is Python holding the GIL or a PostgreSQL backend
+    # wanting a core: on 2 cores, 6 gave p95 64–68 ms where the default 40 gave 76–80 ms and a
+    # tail past 250 ms (1M persons, 20 clients, docs/benchmarks.md). A request that runs long
+    # (an export, a dispatch) holds one of them.
+    server_threads: int = Field(6, ge=1, le=200)
     # Sign-in (auth): failed attempts before an account is locked, and for how long.
     login_lockout_attempts: int = 5
     login_lockout_minutes: int = 15

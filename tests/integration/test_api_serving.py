@@ -103,3 +103,26 @@ def test_serve_with_several_workers_answers_on_kept_alive_connections(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_the_app_bounds_the_requests_a_process_works_on_at_once(engine, settings_env, monkeypatch):
+    """Sync routes run in anyio's thread pool; the app's start-up bounds it to
+    `Settings.server_threads` (default 6) instead of anyio's 40."""
+    from anyio import to_thread
+
+    from safetynet.api.app import create_app
+    from safetynet.config import Settings, get_settings
+
+    async def tokens_while_running() -> tuple[float, float]:
+        before = to_thread.current_default_thread_limiter().total_tokens
+        app = create_app(engine)
+        async with app.router.lifespan_context(app):
+            return before, to_thread.current_default_thread_limiter().total_tokens
+
+    assert asyncio.run(tokens_while_running()) == (40, 6)
+    monkeypatch.setenv("SAFETYNET_SERVER_THREADS", "3")
+    get_settings.cache_clear()
+    assert asyncio.run(tokens_while_running()) == (40, 3)
+    monkeypatch.setenv("SAFETYNET_SERVER_THREADS", "0")
+    with pytest.raises(ValueError, match="server_threads"):
+        Settings()

@@ -8,7 +8,10 @@ follow one body: {"code", "message", "message_zh", "field"}.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
+from anyio import to_thread
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.gzip import GZipMiddleware
@@ -24,6 +27,7 @@ from safetynet.auth.api import router as auth_router
 from safetynet.auth.deps import household_in_scope, require, require_by_method, signed_in_user
 from safetynet.auth.errors import ApiError
 from safetynet.casework.api import router as casework_router
+from safetynet.config import get_settings
 from safetynet.dashboard.api import router as dashboard_router
 from safetynet.errors import NotFoundError, SafetynetError
 from safetynet.feeds.api import router as feeds_router
@@ -114,12 +118,21 @@ def add_error_handlers(app: FastAPI) -> None:
         return _error(exc.status_code, code, str(exc.detail), zh, None, exc.headers)
 
 
+@asynccontextmanager
+async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    """Bound the requests a process works on at once (`Settings.server_threads`): sync routes
+    and dependencies run in anyio's thread pool, whose default of 40 let 20 busy requests
+    contend for the GIL and the cores at once, which drew out the slowest of them."""
+    to_thread.current_default_thread_limiter().total_tokens = get_settings().server_threads
+    yield
+
+
 def create_app(engine: Engine | None = None) -> FastAPI:
     if engine is None:
         from safetynet.db import get_engine
 
         engine = get_engine()
-    app = FastAPI(title="safetynet 低收入人口动态监测平台", version=safetynet.__version__,
+    app = FastAPI(title="safetynet 低收入人口动态监测平台", version=safetynet.__version__, lifespan=_lifespan,
                   openapi_url=f"{API}/openapi.json", docs_url=f"{API}/docs",
                   dependencies=[Depends(_signed_in_for_api)])
     app.state.engine = engine
