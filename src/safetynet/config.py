@@ -22,9 +22,9 @@ class Settings(BaseSettings):
     port: int = 8000
     # Requests a server process works on at once (its threads for blocking work; the others
     # wait their turn on the event loop). Each is Python holding the GIL or a PostgreSQL backend
-    # wanting a core: on 2 cores, 6 gave p95 64–68 ms where the default 40 gave 76–80 ms and a
-    # tail past 250 ms (1M persons, 20 clients, docs/benchmarks.md). A request that runs long
-    # (an export, a dispatch) holds one of them.
+    # wanting a core: on 2 cores, 6 gave p95 detail 64–79 ms and search 70–83 ms where anyio's
+    # default 40 gave 76–90 and 88–103 ms (1M persons, 20 clients, docs/benchmarks.md). A request
+    # that runs long (an export, a dispatch) holds one of them.
     server_threads: int = Field(6, ge=1, le=200)
     # Sign-in (auth): failed attempts before an account is locked, and for how long.
     login_lockout_attempts: int = 5

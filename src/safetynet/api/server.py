@@ -9,7 +9,7 @@ that, and asyncio turns Nagle's algorithm off (TCP_NODELAY) only on sockets that
 TCP. With Nagle on, a response written in two parts (uvicorn writes headers, then body) waits
 for the client's delayed ACK: about 40 ms on every request of a kept-alive connection after
 its first (uvicorn issue #3149, open). Measured here at 1M persons: a household detail took
-48 ms from one client instead of 4, and p95 at 20 clients was held at ~75 ms by it. So the
+48 ms from one client instead of 2.5, and a browser paid it on each call of a page. So the
 socket is bound here as TCP and handed to uvicorn; one code path for one worker or many.
 """
 
