@@ -877,3 +877,39 @@ def test_reads_of_tasks_and_chains_add_exactly_one_audit_row_each_without_values
         ("grid1", "read", "task", str(task)),  # the page the answer shows
     ]
     assert not any("张建国" in str(tuple(r)) for r in rows)
+
+
+def test_median_hours_to_first_action_is_the_middle_of_the_regions_tasks(client_as, world):
+    """Sorted and picked in the database: the upper middle of an even count, tasks without a first
+    action left out, tasks outside the reader's region not counted."""
+    engine = client_as.engine
+    _, u, _ = world
+    service.dispatch_month(engine, month="2026-08", now=DISPATCH)
+    with engine.connect() as c:
+        ids = c.execute(select(tasks.c.id, tasks.c.region_code).order_by(tasks.c.id)).all()
+    county = [i for i, region in ids if region.startswith(COUNTY[:6])]
+    assert len(county) >= 5
+    start = dt.datetime(2026, 9, 28, 2, 0, tzinfo=dt.UTC)
+
+    def act_after(hours_by_task: dict[int, float | None]) -> None:
+        with engine.begin() as c:
+            for task_id, hours in hours_by_task.items():
+                c.execute(tasks.update().where(tasks.c.id == task_id).values(
+                    created_at=start,
+                    first_action_at=None if hours is None else start + dt.timedelta(hours=hours)))
+
+    def median() -> float | None:
+        return u["county"].get("/api/v1/tasks/figures").json()["median_hours_to_first_action"]
+
+    act_after({i: None for i in county})
+    assert median() is None
+    act_after(dict(zip(county[:4], [48, 1.5, 30, 5], strict=True)))
+    assert median() == 30.0  # 1.5, 5, 30, 48: the upper middle
+    act_after({county[0]: None})
+    assert median() == 5.0  # 1.5, 5, 30
+    # H900's township is not the caseworker's: its field check (10 h) counts for the county only
+    other = [i for i, region in ids if region.startswith(OTHER_TOWNSHIP_VILLAGE[:9])]
+    assert len(other) == 1 and other[0] not in county[:4]
+    act_after({other[0]: 10})
+    own = u["caseworker"].get("/api/v1/tasks/figures").json()["median_hours_to_first_action"]
+    assert (own, median()) == (5.0, 10.0)  # 1.5, 5, 30 and 1.5, 5, 10, 30

@@ -110,6 +110,7 @@ def household_in_scope(request: Request) -> None:
         return
     from sqlalchemy import select
 
+    from safetynet.registry import search
     from safetynet.registry.store import households
 
     user = current_user(request)
@@ -118,7 +119,6 @@ def household_in_scope(request: Request) -> None:
     with request.app.state.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         row = conn.execute(select(households.c.region_code, households.c.grid_code)
                            .where(households.c.household_no == household_no)).first()
-    if row is None:
+    # a grid worker's region is a grid: the households of that grid (search.household_in_scope)
+    if row is None or not search.household_in_scope(row.region_code, row.grid_code, user.region_code):
         raise errors.out_of_region()
-    # a grid worker's region is a grid: the households of that grid
-    ensure_in_scope(user, row.grid_code if len(user.region_code) == 14 else row.region_code)

@@ -25,6 +25,7 @@ from safetynet.casework.store import assistance_records, task_events, task_feedb
 from safetynet.monitoring.catalogue import POPULATION_LABELS as TIER_LABELS
 from safetynet.monitoring.store import warnings
 from safetynet.registry.store import person_tiers, persons
+from safetynet.workdays.model import as_utc
 
 KINDS = {
     "tier": {"zh": "认定层级", "en": "Tier"},
@@ -36,16 +37,13 @@ KINDS = {
 
 
 def _at(value: dt.date | dt.datetime) -> str:
-    if isinstance(value, dt.datetime):
-        return (value if value.tzinfo else value.replace(tzinfo=dt.UTC)).isoformat()
-    return value.isoformat()
+    return (as_utc(value) if isinstance(value, dt.datetime) else value).isoformat()
 
 
 def _sort_key(value: dt.date | dt.datetime) -> str:
     """Dates sort as the start of their day, UTC: a date and a timestamp of the same day keep that order."""
     if isinstance(value, dt.datetime):
-        value = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-        return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        return as_utc(value).astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
     return value.isoformat() + "T00:00:00"
 
 
