@@ -913,3 +913,48 @@ def test_median_hours_to_first_action_is_the_middle_of_the_regions_tasks(client_
     act_after({other[0]: 10})
     own = u["caseworker"].get("/api/v1/tasks/figures").json()["median_hours_to_first_action"]
     assert (own, median()) == (5.0, 10.0)  # 1.5, 5, 30 and 1.5, 5, 10, 30
+
+
+def test_those_told_of_a_queue_are_exactly_those_who_may_accept_its_tasks(client_as):
+    """Notification recipients follow `access.works_queue`, the rule that lets a user accept a task:
+    a reviewer works the caseworkers' queue, a liaison their department's queues inside their region,
+    an account bound above its role's usual level every queue of its role below it; inactive ones not."""
+    from safetynet.auth import service as auth_service
+    from safetynet.casework.access import works_queue
+    from safetynet.casework.model import Queue
+
+    accounts = [
+        ("township_caseworker", TOWNSHIP, None),
+        ("township_reviewer", TOWNSHIP, None),
+        ("township_caseworker", "370402002000", None),
+        ("township_caseworker", COUNTY, None),  # bound to the county: every township's queue in it
+        ("township_caseworker", VILLAGE, None),  # bound to a village: no township queue
+        ("grid_worker", GRID_1, None),
+        ("county_admin", COUNTY, None),
+        ("department_liaison", "370400000000", "medical_insurance"),
+        ("department_liaison", COUNTY, "medical_insurance"),
+        ("department_liaison", COUNTY, "emergency_management"),
+        ("department_liaison", "370500000000", "medical_insurance"),
+    ]
+    made = [(client_as.user(role, region, department=dep), role, region, dep)
+            for role, region, dep in accounts]
+    retired = client_as.user("township_caseworker", TOWNSHIP)
+    auth_service.update_user(client_as.engine, username=retired, by=None, active=False)
+    queues = [
+        Queue("township_caseworker", TOWNSHIP),
+        Queue("township_caseworker", "370402002000"),
+        Queue("grid_worker", GRID_1),
+        Queue("grid_worker", VILLAGE + "02"),
+        Queue("county_admin", COUNTY),
+        Queue("department_liaison", COUNTY, "medical_insurance"),
+        Queue("department_liaison", "370400000000", "medical_insurance"),
+        Queue("department_liaison", COUNTY, "emergency_management"),
+    ]
+    with client_as.engine.connect() as conn:
+        index = notify.Recipients(conn)
+        for queue in queues:
+            expected = sorted(u for u, role, region, dep in made if works_queue(role, region, dep, queue))
+            assert notify.recipients(conn, queue) == expected == index.of(queue), queue
+    with client_as.engine.connect() as conn:
+        told = notify.recipients(conn, Queue("township_caseworker", TOWNSHIP))
+    assert len(told) == 3 and retired not in told  # caseworker, reviewer, the county-bound caseworker

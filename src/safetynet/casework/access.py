@@ -46,19 +46,30 @@ def grid_sees(user: CurrentUser, *, grid_code: str | None, queue_region: str, as
     return grid_code == user.region_code or queue_region == user.region_code or assignee == user.username
 
 
-def queue_roles(user: CurrentUser) -> set[str]:
-    roles = {user.role}
-    if user.role == Role.township_reviewer.value:
+def roles_worked(role: str) -> set[str]:
+    """The queue roles an account of `role` works (a township reviewer works the caseworkers' too)."""
+    roles = {role}
+    if role == Role.township_reviewer.value:
         roles.add(Role.township_caseworker.value)
     return roles
 
 
+def queue_roles(user: CurrentUser) -> set[str]:
+    return roles_worked(user.role)
+
+
+def works_queue(role: str, region_code: str, department: str | None, queue: Queue) -> bool:
+    """The one rule of who works a queue, for acting on its tasks and for being told of them: an
+    account of `role`, bound to `region_code`, of `department` (liaisons)."""
+    if queue.role not in roles_worked(role):
+        return False
+    if queue.department is not None and queue.department != department:
+        return False
+    return queue.region.startswith(short_code(region_code))
+
+
 def in_queue(user: CurrentUser, queue: Queue) -> bool:
-    if queue.role not in queue_roles(user):
-        return False
-    if queue.department is not None and queue.department != user.department:
-        return False
-    return queue.region.startswith(user.scope_prefix)
+    return works_queue(user.role, user.region_code, user.department, queue)
 
 
 def manages(user: CurrentUser, task_region: str) -> bool:

@@ -21,7 +21,7 @@ from sqlalchemy import Connection, insert, select
 
 from safetynet.auth.model import Role
 from safetynet.auth.store import users
-from safetynet.casework.access import region_at
+from safetynet.casework.access import region_at, roles_worked
 from safetynet.casework.model import ACTION_LABELS, Action, Queue, Status
 from safetynet.casework.store import notifications
 from safetynet.regions.model import short_code
@@ -105,47 +105,37 @@ def _deliver(conn: Connection, messages: list[Message], at) -> int:  # noqa: ANN
 
 
 class Recipients:
-    """Who works which queue, from one read of the active accounts (a dispatch touches thousands of
-    queues; the accounts are a few thousand rows): a reviewer works the caseworkers' queue too, a
-    liaison every queue of their department inside their region."""
+    """Who works which queue (`access.works_queue`), from one read of the active accounts: a dispatch
+    touches thousands of queues, the accounts are a few thousand rows. Accounts are indexed by the
+    roles they work and their region's short code, so a queue's workers are those under one of the
+    prefixes of its region."""
 
-    def __init__(self, conn: Connection) -> None:
-        self.by_queue: dict[tuple[str, str], list[str]] = {}
-        self.liaisons: list[tuple[str, str, str | None]] = []
-        rows = conn.execute(
-            select(users.c.username, users.c.role, users.c.region_code, users.c.department).where(
-                users.c.active.is_(True)
-            )
+    def __init__(self, conn: Connection, roles: Iterable[str] | None = None) -> None:
+        self._by_role_prefix: dict[tuple[str, str], list[tuple[str, str | None]]] = {}
+        query = select(users.c.username, users.c.role, users.c.region_code, users.c.department).where(
+            users.c.active.is_(True)
         )
-        for r in rows:
-            if r.role == Role.department_liaison.value:
-                self.liaisons.append((r.username, short_code(r.region_code), r.department))
-                continue
-            role = Role.township_caseworker.value if r.role == Role.township_reviewer.value else r.role
-            self.by_queue.setdefault((role, r.region_code), []).append(r.username)
+        if roles is not None:
+            query = query.where(users.c.role.in_(list(roles)))
+        for r in conn.execute(query):
+            for role in roles_worked(r.role):
+                key = (role, short_code(r.region_code))
+                self._by_role_prefix.setdefault(key, []).append((r.username, r.department))
 
     def of(self, queue: Queue) -> list[str]:
-        if queue.role == Role.department_liaison.value:
-            return sorted(
-                u
-                for u, prefix, dep in self.liaisons
-                if dep == queue.department and queue.region.startswith(prefix)
-            )
-        return sorted(self.by_queue.get((queue.role, queue.region), []))
+        prefixes = {queue.region[:n] for n in (2, 4, 6, 9, 12, 14) if n <= len(queue.region)}
+        return sorted(
+            username
+            for prefix in prefixes
+            for username, department in self._by_role_prefix.get((queue.role, prefix), [])
+            if queue.department is None or department == queue.department
+        )
 
 
 def recipients(conn: Connection, queue: Queue) -> list[str]:
-    """Active users who work one queue (a targeted read; `Recipients` for many queues)."""
-    roles = [queue.role] + (
-        [Role.township_reviewer.value] if queue.role == Role.township_caseworker.value else []
-    )
-    query = select(users.c.username, users.c.region_code).where(
-        users.c.active.is_(True), users.c.role.in_(roles)
-    )
-    if queue.role == Role.department_liaison.value:
-        rows = conn.execute(query.where(users.c.department == queue.department)).all()
-        return sorted(r.username for r in rows if queue.region.startswith(short_code(r.region_code)))
-    return sorted(conn.execute(query.where(users.c.region_code == queue.region)).scalars())
+    """Active accounts that work one queue (reads only the accounts of the roles that work it)."""
+    roles = [role.value for role in Role if queue.role in roles_worked(role.value)]
+    return Recipients(conn, roles).of(queue)
 
 
 def new_tasks(conn: Connection, queues: Mapping[tuple[str, str, str | None], int], *, month: str, at) -> int:  # noqa: ANN001
