@@ -110,13 +110,16 @@ class Recipients:
     roles they work and their region's short code, so a queue's workers are those under one of the
     prefixes of its region."""
 
-    def __init__(self, conn: Connection, roles: Iterable[str] | None = None) -> None:
+    def __init__(self, conn: Connection, roles: Iterable[str] | None = None,
+                 regions: Iterable[str] | None = None) -> None:
         self._by_role_prefix: dict[tuple[str, str], list[tuple[str, str | None]]] = {}
         query = select(users.c.username, users.c.role, users.c.region_code, users.c.department).where(
             users.c.active.is_(True)
         )
         if roles is not None:
             query = query.where(users.c.role.in_(list(roles)))
+        if regions is not None:
+            query = query.where(users.c.region_code.in_(list(regions)))
         for r in conn.execute(query):
             for role in roles_worked(r.role):
                 key = (role, short_code(r.region_code))
@@ -135,7 +138,9 @@ class Recipients:
 def recipients(conn: Connection, queue: Queue) -> list[str]:
     """Active accounts that work one queue (reads only the accounts of the roles that work it)."""
     roles = [role.value for role in Role if queue.role in roles_worked(role.value)]
-    return Recipients(conn, roles).of(queue)
+    # the accounts bound to the queue's region or one above it (an overdue sweep asks per task)
+    regions = {queue.region} | {queue.region[:n].ljust(12, "0") for n in (2, 4, 6, 9, 12)}
+    return Recipients(conn, roles, regions).of(queue)
 
 
 def new_tasks(conn: Connection, queues: Mapping[tuple[str, str, str | None], int], *, month: str, at) -> int:  # noqa: ANN001
