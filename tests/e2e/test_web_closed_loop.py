@@ -95,7 +95,11 @@ def loop(demo_site: DemoSite, server_engine: Engine) -> dict:
     assert (check["queue_role"], check["queue_region"]) == ("grid_worker", hh["detail"]["grid_code"])
     assert (push["queue_role"], push["queue_region"], push["department"]) == (
         "department_liaison", county, "medical_insurance")
-    return {"warning_id": warning_id, "check": check["task_id"], "push": push["task_id"], "month": month}
+    # queues are shown by the place's name: the grid's, the county's
+    assert check["queue_region_name"] and push["queue_region_name"]
+    assert not check["queue_region_name"].isdigit() and not push["queue_region_name"].isdigit()
+    return {"warning_id": warning_id, "check": check["task_id"], "push": push["task_id"], "month": month,
+            "grid_name": check["queue_region_name"]}
 
 
 def _shot(page, name: str) -> None:  # noqa: ANN001
@@ -144,7 +148,9 @@ def test_one_warning_around_the_closed_loop(demo_site: DemoSite, loop: dict, new
     # the inbox fits a phone: nothing scrolls sideways
     assert grid.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     _shot(grid, "a1-grid-inbox-phone")
+    expect(card).to_contain_text(loop["grid_name"])  # the queue by name, not by code
     card.click()
+    expect(grid.get_by_test_id("task-queue")).to_contain_text(loop["grid_name"])
     expect(grid.get_by_test_id("task-warning")).to_contain_text("medical_oop_large")
     # the buttons are the server's allowed actions: a grid worker may accept or return, never close
     expect(grid.get_by_test_id("action-accept")).to_be_visible()

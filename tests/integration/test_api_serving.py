@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -32,6 +33,13 @@ def test_large_answers_are_gzipped_and_small_ones_are_not(client_as):
     plain = client.get("/api/v1/openapi.json", headers={"Accept-Encoding": "identity"})
     assert "content-encoding" not in plain.headers and json.loads(plain.content) == large.json()
 
+
+
+def _run(coroutine):  # noqa: ANN001, ANN202
+    """asyncio.run in a thread of its own: the browser tests' Playwright keeps an event loop
+    running in the main thread for the whole session."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def test_accepted_connections_have_nagle_off():
@@ -58,7 +66,7 @@ def test_accepted_connections_have_nagle_off():
                 await asyncio.sleep(0.01)
             writer.close()
 
-    asyncio.run(accept_one())
+    _run(accept_one())
     assert seen and seen[0] != 0
 
 
@@ -119,10 +127,10 @@ def test_the_app_bounds_the_requests_a_process_works_on_at_once(engine, settings
         async with app.router.lifespan_context(app):
             return before, to_thread.current_default_thread_limiter().total_tokens
 
-    assert asyncio.run(tokens_while_running()) == (40, 6)
+    assert _run(tokens_while_running()) == (40, 6)
     monkeypatch.setenv("SAFETYNET_SERVER_THREADS", "3")
     get_settings.cache_clear()
-    assert asyncio.run(tokens_while_running()) == (40, 3)
+    assert _run(tokens_while_running()) == (40, 3)
     monkeypatch.setenv("SAFETYNET_SERVER_THREADS", "0")
     with pytest.raises(ValueError, match="server_threads"):
         Settings()

@@ -20,6 +20,7 @@ from safetynet.casework.model import TRANSITIONS, Action, Status, TransitionErro
 from safetynet.casework.store import assistance_records, notifications, task_events, tasks
 from safetynet.monitoring.store import warnings
 from safetynet.monitoring.warnings import finish_run, record_warnings, start_run
+from safetynet.regions.store import regions
 from safetynet.registry import service as registry_service
 from safetynet.registry import store as registry_store
 from safetynet.workdays import service as workdays
@@ -392,6 +393,10 @@ def test_the_field_check_loop_through_the_api_with_who_may_do_what(client_as, wo
     assert [i["task_id"] for i in inbox["items"]] == [task]
     item = inbox["items"][0]
     assert item["name"] == "张**" and item["household_no"] == "****" and item["overdue"] is False
+    # the queue comes with its place's name (the grid's), as the register of regions has it
+    with engine.connect() as c:
+        grid_name = c.execute(select(regions.c.name).where(regions.c.code == GRID_1)).scalar_one()
+    assert (item["queue_region"], item["queue_region_name"]) == (GRID_1, grid_name)
     assert u["grid"].get("/api/v1/tasks/counts").json()["mine_open"] == 1
     # another grid's worker sees nothing of it; the other township's caseworker gets 404
     assert u["grid_other"].get("/api/v1/tasks").json()["total"] == 0

@@ -12,5 +12,6 @@ export const departmentLabel = (v) => (v && te(`department.${v}`) ? t(`departmen
 export function queueLabel(task) {
   if (task.assignee) return task.assignee
   const role = te(`queueRole.${task.queue_role}`) ? t(`queueRole.${task.queue_role}`) : task.queue_role
-  return [role, task.queue_region, task.department && departmentLabel(task.department)].filter(Boolean).join(' · ')
+  const place = task.queue_region_name || task.queue_region
+  return [role, place, task.department && departmentLabel(task.department)].filter(Boolean).join(' · ')
 }

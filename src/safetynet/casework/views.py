@@ -27,6 +27,7 @@ from safetynet.casework.model import (
 from safetynet.casework.store import assistance_records, task_events, task_feedback, tasks
 from safetynet.errors import NotFoundError
 from safetynet.monitoring.store import warnings
+from safetynet.regions.store import regions
 from safetynet.registry import search
 from safetynet.registry.store import households, persons
 from safetynet.workdays.model import as_utc
@@ -91,6 +92,7 @@ def _item(row, now: dt.datetime) -> dict:  # noqa: ANN001
         "level": row.level,
         "queue_role": row.queue_role,
         "queue_region": row.queue_region,
+        "queue_region_name": row.queue_region_name,
         "assignee": row.assignee,
         "region_code": row.region_code,
         "household_id": row.household_id,
@@ -109,12 +111,15 @@ def _item(row, now: dt.datetime) -> dict:  # noqa: ANN001
 
 def _base_query():  # noqa: ANN202
     name = select(persons.c.name).where(persons.c.id == _t.c.person_id).scalar_subquery()
+    # the queue's place by name (a grid, a township, a county …): workers know places, not codes
+    queue_region_name = select(regions.c.name).where(regions.c.code == _t.c.queue_region).scalar_subquery()
     return select(
         _t,
         warnings.c.rule,
         warnings.c.level.label("warning_level"),
         households.c.household_no,
         name.label("person_name"),
+        queue_region_name.label("queue_region_name"),
     ).select_from(
         _t.join(warnings, warnings.c.id == _t.c.warning_id).outerjoin(
             households, households.c.id == _t.c.household_id
@@ -365,8 +370,6 @@ def _median_hours_to_first_action(conn: Connection, conds: list, acted_on: int) 
 
 
 def search_region_names(conn: Connection, codes: list[str]) -> dict[str, str]:
-    from safetynet.regions.store import regions
-
     if not codes:
         return {}
     return dict(conn.execute(select(regions.c.code, regions.c.name).where(regions.c.code.in_(codes))).all())
