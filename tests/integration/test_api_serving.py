@@ -134,3 +134,17 @@ def test_the_app_bounds_the_requests_a_process_works_on_at_once(engine, settings
     monkeypatch.setenv("SAFETYNET_SERVER_THREADS", "0")
     with pytest.raises(ValueError, match="server_threads"):
         Settings()
+
+
+def test_serve_on_a_port_in_use_says_so(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {**os.environ, "SAFETYNET_DATA_DIR": str(tmp_path / "data")}
+        env.pop("SAFETYNET_DATABASE_URL", None)
+        done = subprocess.run([sys.executable, "-m", "safetynet.cli.main", "serve", "--host", "127.0.0.1",
+                               "--port", str(port)], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in done.stdout and "--port" in done.stdout
+    assert "Traceback" not in done.stdout + done.stderr

@@ -35,8 +35,13 @@ def serve(
     host, port = host or settings.host, port or settings.port
     console.print(f"safetynet at [bold]http://{host}:{port}/[/bold]  (API docs: /api/v1/docs)")
     # several workers: each process builds its own app and engine from the same settings
-    server.run(host=host, port=port, workers=workers, access_log=access_log,
-               app=server.APP if workers > 1 else create_app(engine))
+    try:
+        server.run(host=host, port=port, workers=workers, access_log=access_log,
+                   app=server.APP if workers > 1 else create_app(engine))
+    except OSError as e:  # the address is taken or not this machine's
+        console.print(f"[red]cannot listen on {host}:{port}: {e.strerror or e}[/red] — is another server "
+                      "running there? Choose another with --port or SAFETYNET_PORT.")
+        raise typer.Exit(1) from None
 
 
 def _demo_users(engine, province: str) -> None:  # noqa: ANN001
