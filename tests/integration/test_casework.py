@@ -963,3 +963,43 @@ def test_those_told_of_a_queue_are_exactly_those_who_may_accept_its_tasks(client
     with client_as.engine.connect() as conn:
         told = notify.recipients(conn, Queue("township_caseworker", TOWNSHIP))
     assert len(told) == 3 and retired not in told  # caseworker, reviewer, the county-bound caseworker
+
+
+def test_outside_channels_are_told_only_once_the_action_has_committed(client_as, world):
+    """A channel reads, on a connection of its own, what it is told about: the action is already
+    there. A transaction that fails tells no outside channel (its in-platform rows roll back with it)."""
+    engine = client_as.engine
+    _, u, _ = world
+    seen = []
+
+    class Witness:
+        name = "test-witness"
+
+        def send(self, message):  # noqa: ANN001, ANN201
+            with engine.connect() as c:
+                status = c.execute(select(tasks.c.status).where(tasks.c.id == message.task_id)).scalar()
+                count = len(c.execute(select(tasks.c.id)).all())
+            seen.append((message.username, message.kind, status, count))
+
+    notify.register_channel(Witness())
+    try:
+        service.dispatch_month(engine, month="2026-08", now=DISPATCH)
+        created = len(_tasks(engine))
+        assert seen and all(kind == "new_tasks" and n == created for _, kind, _, n in seen)
+        seen.clear()
+        task = _tasks(engine)["H002", "field_check"]["id"]
+        r = u["caseworker"].post(f"/api/v1/tasks/{task}/actions",
+                                 json={"action": "reassign", "to_user": "grid3", "note": "就近核查"})
+        assert r.status_code == 200, r.text
+        assert seen == [("grid3", "reassign", "assigned", created)]
+        seen.clear()
+        message = notify.Message("grid3", "reassign", "标题", "title", f"/tasks/{task}", task)
+        with pytest.raises(RuntimeError), notify.sent_after_commit(), engine.begin() as conn:
+            notify._deliver(conn, [message], DISPATCH)
+            raise RuntimeError("the action fails after telling")
+        assert seen == []
+        with engine.connect() as c:
+            stored = c.execute(select(notifications.c.id).where(notifications.c.title_en == "title")).all()
+        assert stored == []
+    finally:
+        notify.unregister_channel("test-witness")

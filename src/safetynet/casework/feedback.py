@@ -197,7 +197,7 @@ def give(
     given, the assistance record), moves the task to feedback_given and tells the township."""
     now = now or dt.datetime.now(dt.UTC)
     notes = (notes or "").strip() or None
-    with engine.begin() as conn:
+    with notify.sent_after_commit(), engine.begin() as conn:
         row = load_task(conn, task_id, for_update=True)
         if not task_in_scope(user, row):
             raise NotFoundError(f"task {task_id} not found")

@@ -6,13 +6,19 @@ Nothing is sent outside the platform by this project itself.
 
 Whom to tell: a queue's users when tasks arrive (one summary per user per dispatch, not one per task),
 the township's caseworkers when feedback is in or a worker hands a task back, the worker when the
-township returns or closes their task, the new queue on escalation and reassignment."""
+township returns or closes their task, the new queue on escalation and reassignment.
+
+In-platform notifications are rows written in the action's own transaction. Outside channels are
+called only after it has committed (`sent_after_commit` around the transaction): an action rolled
+back tells no one outside, and a slow channel does not hold the action's locks."""
 
 from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import Protocol
@@ -93,6 +99,34 @@ def _deliver(conn: Connection, messages: list[Message], at) -> int:  # noqa: ANN
             for m in messages
         ],
     )
+    outbox = _outbox.get()
+    if outbox is None:  # not inside `sent_after_commit`: the caller's transaction is its own affair
+        _send(messages)
+    else:
+        outbox.extend(messages)
+    return len(messages)
+
+
+_outbox: ContextVar[list[Message] | None] = ContextVar("safetynet_notify_outbox", default=None)
+
+
+@contextmanager
+def sent_after_commit() -> Iterator[None]:
+    """Hold the outside channels' messages of the block until it ends without an error. Put it
+    around the transaction (`with notify.sent_after_commit(), engine.begin() as conn:`), so the
+    transaction has committed when they go."""
+    token = _outbox.set([])
+    try:
+        yield
+        pending = _outbox.get() or []
+    finally:
+        _outbox.reset(token)
+    _send(pending)
+
+
+def _send(messages: list[Message]) -> None:
+    if not messages:
+        return
     for channel in active_channels():
         for m in messages:
             try:
@@ -101,7 +135,6 @@ def _deliver(conn: Connection, messages: list[Message], at) -> int:  # noqa: ANN
                 log.exception(
                     "notification channel %s failed for %s", getattr(channel, "name", channel), m.username
                 )
-    return len(messages)
 
 
 class Recipients:

@@ -258,7 +258,7 @@ def dispatch_month(
     check_month(month)
     now = now or _now()
     policy = policy or load_policy()
-    with engine.begin() as conn:
+    with notify.sent_after_commit(), engine.begin() as conn:
         lock_for_import(conn, "tasks")  # two dispatches at once would both take the same warnings
         seed_routing(conn, policy=policy, at=now)
         routing = routing_in_force(conn, on=workdays_model.local_date(now))
@@ -593,7 +593,7 @@ def act(
             422, "invalid", f"{act_.value} is not taken through this endpoint", "该操作不能在此执行", "action"
         )
     now = now or _now()
-    with engine.begin() as conn:
+    with notify.sent_after_commit(), engine.begin() as conn:
         row = load_task(conn, task_id, for_update=True)
         if not task_in_scope(user, row):
             raise NotFoundError(f"task {task_id} not found")
@@ -810,7 +810,7 @@ def sweep_overdue(engine: Engine, *, now: dt.datetime | None = None, limit: int 
     escalated, errors = 0, []
     for task_id in due:
         try:
-            with engine.begin() as conn:
+            with notify.sent_after_commit(), engine.begin() as conn:
                 row = load_task(conn, task_id, for_update=True)
                 if as_utc(row.deadline_at) >= now:  # acted on or reassigned since the list was read
                     continue
