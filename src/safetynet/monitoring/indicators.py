@@ -10,8 +10,10 @@ returns candidate rows in one shape, `CANDIDATE_SCHEMA`:
   know (null otherwise);
 - evidence: the rows behind it, [{feed, record_id, month}].
 Population, level and display are the engine's (engine.py): an indicator only says who meets the
-condition this month. "This month" is the run's month M: events dated inside M; states (a car held, a
-death recorded) on M's last day.
+condition this month. "This month" is the run's month M: new events are those dated inside M, or
+dated before M and first reported in M's delivery (a department reporting late: the runs before M did
+not have them; `_new_in_month`); states (a car held, a death recorded) on M's last day, every month
+they hold.
 """
 
 from __future__ import annotations
@@ -70,6 +72,12 @@ def _in_month(day: ir.DateValue, x: Inputs) -> ir.BooleanValue:
     return (day >= x.first) & (day <= x.end)
 
 
+def _new_in_month(t: ir.Table, day: ir.DateValue, x: Inputs) -> ir.BooleanValue:
+    """An event of `t` (a feed read with `reported=True`) that is news in M: dated inside M, or dated
+    before M and first reported in M's delivery — no earlier run had it. After M: not yet."""
+    return _in_month(day, x) | ((day < x.first) & t.reported_now)
+
+
 def _active(t: ir.Table, start: str, stop: str, x: Inputs) -> ir.BooleanValue:
     """Begun by the month's end (or undated) and not ended by it."""
     return (t[start].isnull() | (t[start] <= x.end)) & (t[stop].isnull() | (t[stop] > x.end))
@@ -110,14 +118,14 @@ def _with_assessment_evidence(t: ir.Table, x: Inputs) -> ir.Table:
 
 
 def _deaths(x: Inputs, in_month_only: bool) -> ir.Table:
-    """Death records dated up to the month's end (or inside the month): the death feed and the
+    """Death records dated up to the month's end (or new in the month): the death feed and the
     population feed's death events, per person with evidence."""
-    d = x.feed("death")
-    d = d.filter(_in_month(d.death_date, x) if in_month_only else d.death_date <= x.end)
+    d = x.feed("death", reported=in_month_only)
+    d = d.filter(_new_in_month(d, d.death_date, x) if in_month_only else d.death_date <= x.end)
     d = d.select("id_number", "record_id", "region", day=d.death_date, feed=ibis.literal("death"))
-    p = x.feed("population")
+    p = x.feed("population", reported=in_month_only)
     p = p.filter(p.event == "death")
-    p = p.filter(_in_month(p.event_date, x) if in_month_only else p.event_date <= x.end)
+    p = p.filter(_new_in_month(p, p.event_date, x) if in_month_only else p.event_date <= x.end)
     p = p.select("id_number", "record_id", "region", day=p.event_date, feed=ibis.literal("population"))
     u = d.union(p)
     u = u.filter(u.id_number.notnull())
@@ -128,13 +136,14 @@ def _deaths(x: Inputs, in_month_only: bool) -> ir.Table:
 # --- entry side ---------------------------------------------------------------------------------
 
 def _medical_costs(x: Inputs) -> ir.Table:
-    """Per person with a settlement in M: out-of-pocket cost in M and over the 12 months, and the
-    income it is measured against (the household's over 12 months for the register's people; a
-    person only a feed knows, their own)."""
-    m = x.feed("medical")
+    """Per person with a settlement new in M (dated in M, or reported late in M's delivery, inside the
+    12 months): out-of-pocket cost of those and over the 12 months, and the income it is measured
+    against (the household's over 12 months for the register's people; a person only a feed knows,
+    their own)."""
+    m = x.feed("medical", reported=True)
     m = m.filter((m.settled_on >= x.window_start) & (m.settled_on <= x.end))
     m = m.mutate(oop=m.out_of_pocket_fen.fill_null(m.total_cost_fen - m.fund_paid_fen.fill_null(0)))
-    now = _in_month(m.settled_on, x)
+    now = _new_in_month(m, m.settled_on, x)
     agg = m.group_by("id_number").aggregate(
         oop_month=m.oop.sum(where=now), oop_12m=m.oop.sum(), region=m.region.max(),
         evidence=_evidence(m, "medical", m.settled_on).collect(where=now))
@@ -220,19 +229,19 @@ def income_drop_share_6m(x: Inputs, rule: Rule) -> ir.Table:
 
 @indicator("new_valid_disability_certificate", params=("max_grade",))
 def new_valid_disability_certificate(x: Inputs, rule: Rule) -> ir.Table:
-    """A valid certificate (of grade `max_grade` or more severe) issued in M, for a person with no
-    valid certificate issued before M."""
-    d = x.feed("disability")
+    """A valid certificate (of grade `max_grade` or more severe) new in M, for a person with no valid
+    certificate known before (issued before M and not itself first reported in M)."""
+    d = x.feed("disability", reported=True)
     d = d.filter((d.status == "valid") & d.grade.notnull())
-    before = d.filter(d.issued_on < x.first).select("id_number")
-    new = d.filter(_in_month(d.issued_on, x) & (d.grade <= int(rule.value("max_grade", x.end))))
+    before = d.filter((d.issued_on < x.first) & ~d.reported_now).select("id_number")
+    new = d.filter(_new_in_month(d, d.issued_on, x) & (d.grade <= int(rule.value("max_grade", x.end))))
     new = new.anti_join(before, "id_number")
     return _shape(_per_person(new, "disability", new.issued_on))
 
 
 @indicator("main_earner_died", params=("earner_window_months",))
 def main_earner_died(x: Inputs, rule: Rule) -> ir.Table:
-    """A death dated in M of the household member with the highest counted income over the window
+    """A death new in M of the household member with the highest counted income over the window
     (which must be above zero)."""
     months = min(int(rule.value("earner_window_months", x.end)), len(x.labels))
     if months == len(x.labels):
@@ -251,9 +260,10 @@ def main_earner_died(x: Inputs, rule: Rule) -> ir.Table:
 
 @indicator("new_unemployment_registration", params=("working_age_min", "working_age_below"))
 def new_unemployment_registration(x: Inputs, rule: Rule) -> ir.Table:
-    """An unemployment registration dated in M of a person of working age on M's last day."""
-    u = x.feed("unemployment")
-    u = u.filter(_in_month(u.registered_on, x) & (u.ended_on.isnull() | (u.ended_on > u.registered_on)))
+    """An unemployment registration new in M of a person of working age on M's last day."""
+    u = x.feed("unemployment", reported=True)
+    u = u.filter(_new_in_month(u, u.registered_on, x)
+                 & (u.ended_on.isnull() | (u.ended_on > u.registered_on)))
     ages = x.people.select("id_number", age=_age(x.people.birth_date, x.end))
     u = u.join(ages, "id_number")
     u = u.filter((u.age >= int(rule.value("working_age_min", x.end)))
@@ -263,35 +273,35 @@ def new_unemployment_registration(x: Inputs, rule: Rule) -> ir.Table:
 
 @indicator("entered_fee_stage", params=("stages_counted",))
 def entered_fee_stage(x: Inputs, rule: Rule) -> ir.Table:
-    """An enrolment dated in M at a counted school stage."""
-    e = x.feed("education")
-    e = e.filter(_in_month(e.enrolled_on, x) & e.stage.isin(list(rule.value("stages_counted", x.end))))
+    """An enrolment new in M at a counted school stage."""
+    e = x.feed("education", reported=True)
+    e = e.filter(_new_in_month(e, e.enrolled_on, x) & e.stage.isin(list(rule.value("stages_counted", x.end))))
     return _shape(_per_person(e, "education", e.enrolled_on))
 
 
 @indicator("disaster_loss_amount", display="fen")
 def disaster_loss_amount(x: Inputs, rule: Rule) -> ir.Table:
-    """Disaster losses (fen) of events that occurred in M, summed per person."""
-    d = x.feed("disaster")
-    d = d.filter(_in_month(d.occurred_on, x))
+    """Disaster losses (fen) of events new in M, summed per person."""
+    d = x.feed("disaster", reported=True)
+    d = d.filter(_new_in_month(d, d.occurred_on, x))
     agg = _per_person(d, "disaster", d.occurred_on, loss=d.loss_estimate_fen.fill_null(0).sum())
     return _shape(agg, fen=agg.loss)
 
 
 @indicator("hotline_help_requests", params=("categories",), display="count")
 def hotline_help_requests(x: Inputs, rule: Rule) -> ir.Table:
-    """12345 calls received in M in a counted category, per person."""
-    h = x.feed("hotline")
-    h = h.filter(_in_month(h.received_at, x) & h.category.isin(list(rule.value("categories", x.end))))
+    """12345 calls new in M in a counted category, per person."""
+    h = x.feed("hotline", reported=True)
+    h = h.filter(_new_in_month(h, h.received_at, x) & h.category.isin(list(rule.value("categories", x.end))))
     agg = _per_person(h, "hotline", h.received_at, calls=h.count())
     return _shape(agg, agg.calls)
 
 
 @indicator("anti_relapse_identified", params=("types",))
 def anti_relapse_identified(x: Inputs, rule: Rule) -> ir.Table:
-    """Identified in M as an anti-relapse target of a counted type, and not removed by M's end."""
-    a = x.feed("anti_relapse")
-    a = a.filter(_in_month(a.identified_on, x) & a.type.isin(list(rule.value("types", x.end)))
+    """Identified as an anti-relapse target of a counted type, new in M, and not removed by M's end."""
+    a = x.feed("anti_relapse", reported=True)
+    a = a.filter(_new_in_month(a, a.identified_on, x) & a.type.isin(list(rule.value("types", x.end)))
                  & (a.removed_on.isnull() | (a.removed_on > x.end)))
     return _shape(_per_person(a, "anti_relapse", a.identified_on))
 

@@ -4,6 +4,10 @@
   person_id, household_id, household_no, region_code, relation, birth_date, `tier` (the person's
   enrolment, else the household's, else "none") — the population a rule watches is decided on it.
 - `feed(name)`: a feed's lake rows delivered up to the month, each record at its latest version.
+  `feed(name, reported=True)`: the same with `reported_now`, true when the record was first delivered
+  in M — every version of it read is from M's delivery (a file's delivery month is its lake folder's,
+  the load ledger's month) — and the feed delivered before M (a feed's first delivery is its backlog,
+  not late reports). An event dated before M but reported now is news in M (`latest_reported`).
 - `income`: per person, counted income over the 12 months to M (`income_12m_fen`), in M
   (`income_month_fen`, null without a row that month) and `rows_by_month`, the person's rows in
   each window month packed as 5-bit counters (month M−k in bits 5k…5k+4: `month_has_rows`).
@@ -54,7 +58,7 @@ class Inputs:
     window_start: dt.date  # the first day of the 12-month window (analytics.facts.month_window)
     labels: list[str]  # the 12 window months, M first
     people: ir.Table
-    feed: Callable[[str], ir.Table]
+    feed: Callable[..., ir.Table]  # feed(name, reported=False)
     income: ir.Table  # id_number, income_12m_fen, income_month_fen, rows_by_month
     delivered: list[bool]  # per label: social insurance delivered that month
     household_income: ir.Table
@@ -70,6 +74,23 @@ class Inputs:
         if name not in self._shared:
             self._shared[name] = self.keep(f"mon_{name}", build())
         return self._shared[name]
+
+
+def latest_reported(rows: ir.Table) -> ir.Table:
+    """Each record's latest version, with `reported_now` true only when every version of the record
+    read is marked (from M's delivery): a correction in M of a record delivered before is not news.
+    Like analytics.facts.latest_versions, only corrected records are looked at apart; a record's
+    earliest delivery needs all its versions, so those records' rows are found first (a semi join
+    against the few corrected ids) and aggregated."""
+    ids = rows.filter(rows.version > 1).select("record_id").distinct()
+    versions = rows.semi_join(ids, "record_id")
+    top = versions.group_by(_rid=versions.record_id).aggregate(
+        _top=versions.version.max(), _marked=versions.reported_now.cast("int64").min())
+    t = rows.left_join(top, rows.record_id == top._rid)
+    t = t.filter(t._top.isnull() | (t.version == t._top))
+    reported = t._top.isnull().ifelse(t.reported_now, t._marked == 1)
+    return t.mutate(reported_now=reported).drop("_rid", "_top", "_marked")
+
 
 def people_table(persons: ir.Table, households: ir.Table) -> ir.Table:
     """The register's people with their household's place and the tier a rule's population is

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import ibis
 import pyarrow as pa
 from sqlalchemy import Engine
 
@@ -32,6 +33,7 @@ from safetynet.monitoring.inputs import (
     delivered_months,
     household_income_table,
     income_table,
+    latest_reported,
     month_labels,
     people_table,
 )
@@ -54,18 +56,43 @@ def _prepare(b, engine: Engine, *, month: str, lake_dir: Path, timings: dict) ->
     window_start, end, _, _ = month_window(month)
     labels = month_labels(month, WINDOW_MONTHS)
     lap = _lap(timings)
+    reads: dict = {}
     cache: dict = {}
 
-    def feed(name: str):  # noqa: ANN202
-        if name not in cache:
+    def lake(name: str) -> tuple:
+        """The feed's lake rows delivered up to M, with `reported_now` (see inputs.py), and whether
+        any of them is a correction. A file's delivery month is its lake folder's (month=YYYY-MM, the
+        load ledger's month); M's files are read apart from the earlier ones to mark their rows, which
+        costs nothing per row. Records of a feed's first delivery are its backlog, not late reports:
+        their rows are not marked."""
+        if name not in reads:
             files = analytics.feed_files(engine, name, lake_dir=lake_dir, month=month)
-            rows = b.from_parquet(f"mon_lake_{name}", files, analytics.feed_schema(name))
+            now = [p for p in files if p.parent.name == f"month={month}"]
+            earlier = [p for p in files if p.parent.name != f"month={month}"]
+            schema = analytics.feed_schema(name)
+            parts = []
+            if earlier or not now:  # (a feed without files: one empty table)
+                parts.append(b.from_parquet(f"mon_lake_{name}", earlier, schema)
+                             .mutate(reported_now=ibis.literal(False)))
+            if now:
+                parts.append(b.from_parquet(f"mon_lake_{name}_now", now, schema)
+                             .mutate(reported_now=ibis.literal(bool(earlier))))
+            rows = ibis.union(*parts) if len(parts) > 1 else parts[0]
             # Corrections are rare: a feed without any is read as it is (a scan of its version column),
             # which spares joining every row's record id against the corrected ones.
-            if b.to_arrow(rows.filter(rows.version > 1).select("version").limit(1)).num_rows:
-                rows = latest_versions(rows)
-            cache[name] = rows.filter(rows.id_number.notnull())  # warnings name a person
-        return cache[name]
+            corrected = b.to_arrow(rows.filter(rows.version > 1).select("version").limit(1)).num_rows > 0
+            reads[name] = rows, corrected
+        return reads[name]
+
+    def feed(name: str, reported: bool = False):  # noqa: ANN202
+        if (name, reported) not in cache:
+            rows, corrected = lake(name)
+            if reported:
+                rows = latest_reported(rows) if corrected else rows
+            else:
+                rows = (latest_versions(rows) if corrected else rows).drop("reported_now")
+            cache[name, reported] = rows.filter(rows.id_number.notnull())  # warnings name a person
+        return cache[name, reported]
 
     # The store is read while the backend aggregates the year's income from the lake: the register's
     # persons (the largest read: a child process on SQLite, the driver's COPY on PostgreSQL), its
