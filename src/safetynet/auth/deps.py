@@ -108,17 +108,12 @@ def household_in_scope(request: Request) -> None:
     household_no = request.path_params.get("household_no")
     if household_no is None:
         return
-    from sqlalchemy import select
-
     from safetynet.registry import search
-    from safetynet.registry.store import households
 
     user = current_user(request)
     # autocommit: a read left in an open transaction ends in ROLLBACK when the connection goes
     # back to the pool, and psycopg drops the connection's prepared statements on ROLLBACK
     with request.app.state.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        row = conn.execute(select(households.c.region_code, households.c.grid_code)
-                           .where(households.c.household_no == household_no)).first()
-    # a grid worker's region is a grid: the households of that grid (search.household_in_scope)
-    if row is None or not search.household_in_scope(row.region_code, row.grid_code, user.region_code):
+        found = search.scoped_household(conn, household_no, user.region_code)
+    if found is None:
         raise errors.out_of_region()

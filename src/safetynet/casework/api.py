@@ -35,7 +35,6 @@ from safetynet.errors import NotFoundError
 from safetynet.monitoring.catalogue import NEEDS
 from safetynet.monitoring.warnings import WarningInputError, check_month
 from safetynet.registry import search
-from safetynet.registry.store import households
 
 router = APIRouter(tags=["casework 闭环处置"])
 
@@ -323,12 +322,8 @@ def feedback_attachment(
 
 def _household(request: Request, user: CurrentUser, household_no: str) -> int:
     with request.app.state.engine.connect() as conn:
-        row = conn.execute(
-            select(households.c.id, households.c.region_code, households.c.grid_code).where(
-                households.c.household_no == household_no
-            )
-        ).first()
-    if row is None or not search.household_in_scope(row.region_code, row.grid_code, user.region_code):
+        row = search.scoped_household(conn, household_no, user.region_code)
+    if row is None:
         raise errors.out_of_region()
     return row.id
 

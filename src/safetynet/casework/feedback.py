@@ -299,12 +299,8 @@ def add_assistance(
     else:
         source_kind, source = SourceKind.civil_affairs.value, "civil_affairs"
     with engine.begin() as conn:
-        row = conn.execute(
-            select(households.c.id, households.c.region_code, households.c.grid_code).where(
-                households.c.household_no == household_no
-            )
-        ).first()
-        if row is None or not search.household_in_scope(row.region_code, row.grid_code, user.region_code):
+        row = search.scoped_household(conn, household_no, user.region_code)
+        if row is None:
             raise NotFoundError(f"household {household_no} not found")
         check_assistance(assistance, source_kind=source_kind, today=now.date())
         return record_assistance(

@@ -845,6 +845,3 @@ def sweep_overdue(engine: Engine, *, now: dt.datetime | None = None, limit: int 
         "errors": errors,
         "recomputed": recomputed,
     }
-
-
-

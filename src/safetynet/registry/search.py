@@ -150,6 +150,16 @@ def household_in_scope(region_code: str, grid_code: str | None, scope: str) -> b
     return region_code.startswith(prefix)
 
 
+def scoped_household(conn: Connection, household_no: str, scope: str):  # noqa: ANN201
+    """The household (id, region_code, grid_code) with this register number in the scope, or None
+    when there is none or it lies outside (callers answer both alike)."""
+    row = conn.execute(select(_h.c.id, _h.c.region_code, _h.c.grid_code)
+                       .where(_h.c.household_no == household_no)).first()
+    if row is None or not household_in_scope(row.region_code, row.grid_code, scope):
+        return None
+    return row
+
+
 def narrower(scope: str, region: str | None) -> str | None:
     """The region filter within the scope: the narrower of the two, or None when the
     requested region lies outside the scope (the caller answers 404, as for a missing one)."""
