@@ -35,6 +35,7 @@ from safetynet.errors import NotFoundError
 from safetynet.monitoring.catalogue import NEEDS
 from safetynet.monitoring.warnings import WarningInputError, check_month
 from safetynet.registry import search
+from safetynet.spreadsheet import XLSX_MEDIA_TYPE
 
 router = APIRouter(tags=["casework 闭环处置"])
 
@@ -330,8 +331,9 @@ def _household(request: Request, user: CurrentUser, household_no: str) -> int:
 
 def _chain(request: Request, user: CurrentUser, household_no: str, purpose: str) -> list[dict]:
     household_id = _household(request, user, household_no)
+    reader = chain_view.reader_for(request.app.state.engine, user)
     with request.app.state.engine.begin() as conn:
-        entries = chain_view.household_chain(conn, household_id=household_id)
+        entries = chain_view.household_chain(conn, household_id=household_id, reader=reader)
         audit_record(
             None,
             conn=conn,
@@ -339,7 +341,7 @@ def _chain(request: Request, user: CurrentUser, household_no: str, purpose: str)
             action="export" if purpose == "export" else "read",
             object_type="household_chain",
             object_id=household_no,
-            fields=["assistance", "tasks", "warnings", "tiers"],
+            fields=reader.fields(),
             purpose=f"assistance chain {purpose}",
         )
     return entries
@@ -368,7 +370,7 @@ def household_chain_xlsx(
     name = quote(f"救助帮扶链-{household_no}.xlsx")
     return Response(
         data,
-        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        media_type=XLSX_MEDIA_TYPE,
         headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"},
     )
 

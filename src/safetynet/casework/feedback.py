@@ -31,8 +31,9 @@ from safetynet.casework.service import TaskActionError, _check_may, load_task, t
 from safetynet.casework.store import assistance_records, task_feedback
 from safetynet.config import get_settings
 from safetynet.errors import NotFoundError
+from safetynet.files import private_dir, write_private
 from safetynet.registry import search
-from safetynet.registry.store import households
+from safetynet.registry.store import households, is_member
 
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 ATTACHMENT_TYPES = {"image/jpeg": ".jpg", "image/png": ".png", "application/pdf": ".pdf"}
@@ -105,7 +106,18 @@ def record_assistance(
     warning_id: int | None = None,
 ) -> int:
     """Insert one assistance record (checked by the caller, who has read the household and its
-    region); 409 when the same aid is already recorded."""
+    region); 409 when the same aid is already recorded. A person named must be a member of the
+    household (otherwise aid to someone of another household, or of another region, would be put on
+    this one's chain)."""
+    if assistance.person_id is not None and not is_member(
+        conn, person_id=assistance.person_id, household_id=household_id
+    ):
+        raise _bad(
+            "person_id",
+            f"person {assistance.person_id} is not a member of this household; give the id of one of "
+            "its members (household detail lists them) or leave person_id out",
+            "该人员不是本户成员，请选择本户成员或不填",
+        )
     try:  # the caller's transaction ends with the error: nothing of the feedback is kept either
         new_id = conn.execute(
             insert(assistance_records)
@@ -165,9 +177,10 @@ def _store_attachment(a: Attachment) -> tuple[str, int]:
     digest = hashlib.sha256(a.data).hexdigest()
     path = attachment_path(digest, a.content_type)
     if not path.exists():  # content-addressed: the same photo twice is stored once
-        path.parent.mkdir(parents=True, exist_ok=True)
+        # photos and papers of a household: folders 0700 and files 0600 whatever the umask
+        private_dir(path.parent)
         tmp = path.with_suffix(".part")
-        tmp.write_bytes(a.data)
+        write_private(tmp, a.data)
         tmp.replace(path)
     return digest, len(a.data)
 

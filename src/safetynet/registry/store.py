@@ -12,6 +12,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Connection,
     Date,
     DateTime,
     ForeignKey,
@@ -21,6 +22,7 @@ from sqlalchemy import (
     Table,
     Text,
     func,
+    select,
 )
 
 from safetynet.db import metadata
@@ -149,3 +151,12 @@ household_tiers = Table(
     Index("ix_household_tiers_household_current", "household_id", "until"),
     Index("ix_household_tiers_tier_current", "tier", "until", "household_id"),
 )
+
+
+def is_member(conn: Connection, *, person_id: int, household_id: int) -> bool:
+    """Whether the person is, or was, a member of the household (any membership on record)."""
+    return conn.execute(
+        select(memberships.c.id)
+        .where(memberships.c.person_id == person_id, memberships.c.household_id == household_id)
+        .limit(1)
+    ).first() is not None

@@ -27,6 +27,7 @@ from safetynet.analytics.service import household_facts, within_region
 from safetynet.regions import service as regions_service
 from safetynet.rules.service import assess_many
 from safetynet.simulation.model import DibaoChange, check_month, check_region, parse_change
+from safetynet.spreadsheet import Column, Sheet, write_workbook, yuan
 from safetynet.standards import service as standards_service
 from safetynet.standards.model import HouseholdStandards
 
@@ -164,16 +165,12 @@ def simulate(engine: Engine, *, month: str, dibao_change: str | DibaoChange, reg
 
 # --- Excel ---------------------------------------------------------------------------------
 
-def _yuan(fen: int) -> float:
-    return fen / 100  # display only: cells are formatted to 2 decimals
-
-
 def _row(s: Summary) -> list:
     out: list = [s.code, s.name, s.households]
     for t in TIERS[:-1]:
         out += [s.baseline[t], s.reform[t], s.newly[t], s.left[t]]
-    out += [_yuan(s.monthly_baseline_fen), _yuan(s.monthly_reform_fen), _yuan(s.monthly_change_fen),
-            _yuan(s.annual_change_fen)]
+    out += [yuan(s.monthly_baseline_fen), yuan(s.monthly_reform_fen), yuan(s.monthly_change_fen),
+            yuan(s.annual_change_fen)]
     return out
 
 
@@ -186,58 +183,27 @@ def _headers() -> list[str]:
 
 
 def to_excel(result: SimulationResult, path: Path) -> Path:
-    """Sheets 总表 (the totals) and 分县 (one row per county), Chinese headers, yuan amounts."""
-    import xlsxwriter
-
+    """Sheets 总表 (the totals) and 分县 (one row per county), Chinese headers, yuan amounts as numbers."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    book = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False})
-    try:
-        bold = book.add_format({"bold": True})
-        money = book.add_format({"num_format": "#,##0.00"})
-        total = book.add_worksheet("总表")
-        t = result.total
-        items: list[tuple[str, object]] = [
-            ("月份", result.month), ("测算日", result.as_of.isoformat()),
-            ("调整方案", f"{result.change.text}（{result.change.describe()}）"),
-            ("联动标准", "保持不变" if result.keep_linked else "随低保标准联动调整（特困基本生活标准等）"),
-            ("范围", result.region or "全部"), ("评估户数", t.households)]
-        for tier in TIERS[:-1]:
-            label = TIER_LABELS[tier]
-            items += [(f"{label}户数（现行）", t.baseline[tier]), (f"{label}户数（调整后）", t.reform[tier]),
-                      (f"新增{label}户数", t.newly[tier]), (f"退出{label}户数", t.left[tier])]
-        money_items = [("月支出（现行，元）", t.monthly_baseline_fen),
-                       ("月支出（调整后，元）", t.monthly_reform_fen),
-                       ("月支出变化（元）", t.monthly_change_fen), ("年支出变化（元）", t.annual_change_fen)]
-        total.write_row(0, 0, ["项目", "数值"], bold)
-        r = 1
-        for label, value in items:
-            total.write_string(r, 0, label)
-            if isinstance(value, str):
-                total.write_string(r, 1, value)
-            else:
-                total.write_number(r, 1, value)
-            r += 1
-        for label, fen in money_items:
-            total.write_string(r, 0, label)
-            total.write_number(r, 1, _yuan(fen), money)
-            r += 1
-        total.set_column(0, 0, 24)
-        total.set_column(1, 1, 30)
-
-        sheet = book.add_worksheet("分县")
-        headers = _headers()
-        sheet.write_row(0, 0, headers, bold)
-        n_money = 4
-        for i, s in enumerate([*result.counties, result.total], start=1):
-            row = _row(s)
-            sheet.write_string(i, 0, s.code)
-            sheet.write_string(i, 1, s.name)
-            for j, v in enumerate(row[2:], start=2):
-                sheet.write_number(i, j, v, money if j >= len(headers) - n_money else None)
-        sheet.set_column(0, 1, 14)
-        sheet.set_column(2, len(headers) - 1, 12)
-        sheet.freeze_panes(1, 2)
-    finally:
-        book.close()
+    t = result.total
+    items: list[tuple[str, object]] = [
+        ("月份", result.month), ("测算日", result.as_of),
+        ("调整方案", f"{result.change.text}（{result.change.describe()}）"),
+        ("联动标准", "保持不变" if result.keep_linked else "随低保标准联动调整（特困基本生活标准等）"),
+        ("范围", result.region or "全部"), ("评估户数", t.households)]
+    for tier in TIERS[:-1]:
+        label = TIER_LABELS[tier]
+        items += [(f"{label}户数（现行）", t.baseline[tier]), (f"{label}户数（调整后）", t.reform[tier]),
+                  (f"新增{label}户数", t.newly[tier]), (f"退出{label}户数", t.left[tier])]
+    items += [("月支出（现行，元）", yuan(t.monthly_baseline_fen)),
+              ("月支出（调整后，元）", yuan(t.monthly_reform_fen)),
+              ("月支出变化（元）", yuan(t.monthly_change_fen)),
+              ("年支出变化（元）", yuan(t.annual_change_fen))]
+    headers = _headers()
+    counties = [Column(h, 14 if i < 2 else 12) for i, h in enumerate(headers)]
+    write_workbook(path, [
+        Sheet("总表", [Column("项目", 24), Column("数值", 30)], items, freeze_header=False),
+        Sheet("分县", counties, [_row(s) for s in [*result.counties, result.total]]),
+    ])
     return path

@@ -109,18 +109,17 @@ def write_csv(table: pa.Table, spec_columns, path: Path, fmt: FileFormat) -> Non
 
 
 def _write_xlsx(table: pa.Table, spec_columns, path: Path, fmt: FileFormat) -> None:
-    import xlsxwriter
+    from safetynet.spreadsheet import SafeWorkbook
 
     text = _as_text(table, spec_columns, fmt)
-    # in-memory mode (not constant_memory) because cells are written column by column
-    book = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False})
-    book.set_properties({"created": _FIXED_TIME})
-    sheet = book.add_worksheet("data")
-    sheet.write_row(0, 0, text.column_names)
-    for j, col in enumerate(text.columns):
-        values = col.to_pylist()
-        if pa.types.is_decimal(col.type):
-            values = [None if v is None else float(v) for v in values]
-        # identity numbers and codes stay text: xlsxwriter writes str as a string cell
-        sheet.write_column(1, j, values)
-    book.close()
+    # in-memory mode (not constant_memory) because cells are written column by column; the safe
+    # workbook writes every str as a string cell (identity numbers and codes stay text, never formulas)
+    with SafeWorkbook(path) as safe:
+        safe.book.set_properties({"created": _FIXED_TIME})
+        sheet = safe.sheet("data")
+        sheet.write_row(0, 0, text.column_names)
+        for j, col in enumerate(text.columns):
+            values = col.to_pylist()
+            if pa.types.is_decimal(col.type):
+                values = [None if v is None else float(v) for v in values]
+            sheet.write_column(1, j, values)
