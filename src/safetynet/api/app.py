@@ -8,6 +8,7 @@ follow one body: {"code", "message", "message_zh", "field"}.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -17,14 +18,20 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import DataError, StatementError
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import safetynet
+from safetynet.api.bounds import MAX_INT, bounded_integers
+from safetynet.api.guard import SecurityMiddleware
 from safetynet.api.spa import mount_spa
 from safetynet.assessment.api import router as assessment_router
+from safetynet.audit import service as audit
 from safetynet.audit.api import router as audit_router
 from safetynet.auth.api import router as auth_router
 from safetynet.auth.deps import household_in_scope, require, require_by_method, signed_in_user
+from safetynet.auth.deps import now as request_now
 from safetynet.auth.errors import ApiError
 from safetynet.casework.api import router as casework_router
 from safetynet.config import get_settings
@@ -41,6 +48,8 @@ from safetynet.standards.api import router as standards_router
 from safetynet.standards.service import store_lookup
 from safetynet.verification.api import router as verification_router
 from safetynet.workdays.api import router as calendar_router
+
+log = logging.getLogger(__name__)
 
 API = "/api/v1"
 # Responses smaller than this go out as they are: compressing a short JSON body costs more
@@ -66,6 +75,10 @@ async def _signed_in_for_api(request: Request) -> None:
         await signed_in_user(request)
 
 
+def _allowed_origins() -> list[str]:
+    return [o.strip() for o in get_settings().allowed_origins.split(",") if o.strip()]
+
+
 def _error(status: int, code: str, message: str, message_zh: str, field: str | None = None,
            headers: dict[str, str] | None = None, extra: dict | None = None) -> JSONResponse:
     content = {"code": code, "message": message, "message_zh": message_zh, "field": field}
@@ -83,17 +96,52 @@ def _field(loc: tuple | list) -> str | None:
     return out or None
 
 
+async def _audit_not_found(request: Request) -> None:
+    """A signed-in user's request for something missing or outside their region leaves a trace, so
+    that a scan of ids (every answer 404) shows in the audit log."""
+    user = getattr(request.state, "user", None)
+    if user is None:
+        return
+    await run_in_threadpool(
+        audit.record, request.app.state.engine, actor=user, action="denied", object_type="route",
+        object_id=f"{request.method} {request.url.path}"[:64], result="denied", detail="not_found",
+        at=request_now(request))
+
+
 def add_error_handlers(app: FastAPI) -> None:
     """Every error as the shared body `{"code", "message", "message_zh", "field"}`
     (docs/web-api.md); routers raise ApiError/NotFoundError/SafetynetError and never build
     error responses themselves."""
     @app.exception_handler(ApiError)
-    async def api_error(_request: Request, exc: ApiError) -> JSONResponse:
+    async def api_error(request: Request, exc: ApiError) -> JSONResponse:
+        if exc.status == 404:
+            await _audit_not_found(request)
         return _error(exc.status, exc.code, exc.message, exc.message_zh, exc.field, exc.headers)
 
     @app.exception_handler(NotFoundError)
-    async def not_found(_request: Request, exc: NotFoundError) -> JSONResponse:
+    async def not_found(request: Request, exc: NotFoundError) -> JSONResponse:
+        await _audit_not_found(request)
         return _error(404, "not_found", str(exc), "未找到", getattr(exc, "field", None))
+
+    @app.exception_handler(OverflowError)
+    @app.exception_handler(DataError)
+    @app.exception_handler(StatementError)
+    async def out_of_range(request: Request, exc: Exception) -> JSONResponse:
+        """A value the database cannot hold (an integer in a body beyond BIGINT: path and query
+        integers are stopped earlier, api/bounds.py) is the request's fault, not the server's."""
+        cause = getattr(exc, "orig", exc)
+        if not isinstance(exc, DataError | OverflowError) and not isinstance(cause, OverflowError):
+            return await unexpected(request, exc)
+        log.info("%s %s: value out of range: %s", request.method, request.url.path, cause)
+        return _error(422, "invalid", "a number in the request is out of range (whole numbers up to "
+                      f"{MAX_INT})", "请求中的数值超出允许范围")
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        """Still the one error body (JSON), never a plain-text page; the details go to the log only."""
+        log.exception("%s %s failed", request.method, request.url.path, exc_info=exc)
+        return _error(500, "error", "the server failed on this request; it has been logged",
+                      "服务器处理出错，已记录，请稍后重试")
 
     @app.exception_handler(SafetynetError)
     async def bad_request(_request: Request, exc: SafetynetError) -> JSONResponse:
@@ -134,9 +182,11 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         engine = get_engine()
     app = FastAPI(title="safetynet 低收入人口动态监测平台", version=safetynet.__version__, lifespan=_lifespan,
                   openapi_url=f"{API}/openapi.json", docs_url=f"{API}/docs",
-                  dependencies=[Depends(_signed_in_for_api)])
+                  dependencies=[Depends(_signed_in_for_api), Depends(bounded_integers)])
     app.state.engine = engine
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES, compresslevel=GZIP_LEVEL)
+    # outermost: a cross-site request is refused before any work, and every answer gets the headers
+    app.add_middleware(SecurityMiddleware, allowed_origins=_allowed_origins)
     app.state.standards_lookup = store_lookup(engine)
     app.state.clock = lambda: dt.datetime.now(dt.UTC)  # tests replace it
 
