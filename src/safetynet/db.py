@@ -2,6 +2,8 @@
 
 SQLite is the embedded default: WAL for concurrent readers, synchronous=FULL so a
 committed transaction survives a power cut, foreign keys on. PostgreSQL through psycopg 3.
+The SQLite file holds the register: it is created 0600 (SQLite gives its -wal and -shm the
+database file's mode), in a data folder created 0700, whatever the process's umask.
 """
 
 from __future__ import annotations
@@ -11,10 +13,13 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from sqlalchemy import Connection, Engine, MetaData, Table, create_engine, event, func, select, text
+
+from safetynet.files import private_dir, private_file
 
 # Deterministic constraint names so Alembic migrations are reproducible on both databases.
 if TYPE_CHECKING:
@@ -49,8 +54,22 @@ def make_engine(url: str) -> Engine:
     # moment open and close backends: a process fork each, and no reuse of prepared statements)
     engine = create_engine(url, future=True, **({"pool_size": 20} if url.startswith("postgresql") else {}))
     if engine.dialect.name == "sqlite":
+        _create_private(engine.url.database)
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def _create_private(database: str | None) -> None:
+    """Create a SQLite database file that does not exist yet as an empty file, 0600, before
+    SQLite opens it (SQLite would create it 0644 less the umask; an empty file is an empty
+    database), and its missing folders 0700. SQLite creates the -wal and -shm files with the
+    database file's mode."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if not path.exists():
+        private_dir(path.parent)
+        private_file(path)
 
 
 def get_engine(url: str | None = None) -> Engine:
@@ -59,7 +78,7 @@ def get_engine(url: str | None = None) -> Engine:
         from safetynet.config import get_settings
 
         settings = get_settings()
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(settings.data_dir)
         url = settings.resolved_database_url()
     if url not in _engines:
         _engines[url] = make_engine(url)

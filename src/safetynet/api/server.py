@@ -20,6 +20,8 @@ import socket
 import uvicorn
 from uvicorn.supervisors import Multiprocess
 
+from safetynet.files import make_private
+
 APP = "safetynet.api.app:create_app"
 # How long a worker may take to start before uvicorn replaces it: a spawned worker imports the
 # command line and then the app, longer than uvicorn's default 5 s on a busy machine.
@@ -47,6 +49,9 @@ def run(*, host: str, port: int, workers: int = 1, app: object = APP, access_log
     app object for one) until interrupted."""
     if workers > 1 and not isinstance(app, str):
         raise ValueError("several workers need the app as an import string (each builds its own)")
+    # everything the server and its workers (which inherit the umask) create is private: the
+    # database, the lake, attachments, exports' temporary files hold personal data
+    make_private()
     config = uvicorn.Config(app, factory=isinstance(app, str), host=host, port=port, workers=workers,
                             log_level=log_level, access_log=access_log,
                             timeout_worker_healthcheck=WORKER_STARTUP_SECONDS)

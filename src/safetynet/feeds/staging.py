@@ -30,6 +30,7 @@ import pyarrow.parquet as pq
 
 from safetynet.feeds import validate
 from safetynet.feeds.model import Feed
+from safetynet.files import private_dir, private_file
 from safetynet.tabular import DEFAULT_BATCH_ROWS, open_batches
 
 _VALID = "__valid"  # staging only: the row passed validation
@@ -87,8 +88,7 @@ def work_dir(lake_dir: Path) -> Iterator[Path]:
     """A private directory for one load's staging file and DuckDB's spill, under
     `LAKE/.staging/` (the lake's disk, never a RAM-backed /tmp), removed afterwards. One
     left by a killed load (its process is gone) is removed by the next load."""
-    root = Path(lake_dir) / ".staging"
-    root.mkdir(parents=True, exist_ok=True)
+    root = private_dir(Path(lake_dir) / ".staging")
     for p in root.iterdir():
         pid = p.name.split("-", 1)[0]
         if pid.isdigit() and not _alive(int(pid)):
@@ -218,8 +218,8 @@ def write_lake(con: duckdb.DuckDBPyConnection, staged: Staged, target: Path, *, 
 
     Written under a temporary name and renamed: a reader never sees half a file. The file
     becomes part of the lake only when the caller registers it in the load's transaction."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    private_dir(target.parent)
+    tmp = private_file(target.with_name(f".{target.name}.{os.getpid()}.tmp"))  # the writer keeps its 0600
     con.register("replaced", replaced)
     con.register("dropped", pa.table({"line": pa.array(dropped.astype(np.int32), pa.int32())}))
     cols = ", ".join(f"s.{_ident(c)}" for c in staged.columns)

@@ -36,6 +36,8 @@ from pypinyin import lazy_pinyin
 from splink import Linker, SettingsCreator, block_on
 from splink.backends.duckdb import DuckDBAPI
 
+from safetynet.files import private_dir, write_private
+
 COLUMNS = ("unique_id", "name", "name_py", "surname_py", "birth_date", "birth_year", "sex",
            "region", "county", "id_number", "id_head", "id_tail", "phone")
 SCHEMA = pa.schema([(c, pa.string()) for c in COLUMNS])
@@ -278,13 +280,14 @@ def train_model(persons: pa.Table, path: Path, *, sample: int = 5000, seed: int 
     for rule in (block_on("birth_date"), block_on("name", "county")):
         linker.training.estimate_parameters_using_expectation_maximisation(
             rule, fix_probability_two_random_records_match=True, record_sample_proportion=1.0)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     model = _floor_m(linker.misc.save_model_to_json())
     unscored = _unscored_share(model, persons, damaged.slice(0, UNSCORED_SAMPLE), sources[:UNSCORED_SAMPLE])
     model[META_KEY] = {"unscored_share": unscored, "persons": persons.num_rows,
                        "training_rows": damaged.num_rows}
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(model, ensure_ascii=False, indent=1), encoding="utf-8")
+    # 0600 like every file of the data folder (a model is trained on the register)
+    write_private(tmp, json.dumps(model, ensure_ascii=False, indent=1).encode("utf-8"))
     tmp.replace(path)
     return TrainResult(path, persons.num_rows, damaged.num_rows, unscored)
 
