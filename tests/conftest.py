@@ -26,6 +26,9 @@ os.environ.setdefault("SAFETYNET_PASSWORD_HASH_TIME_COST", "1")
 os.environ.setdefault("SAFETYNET_PASSWORD_HASH_MEMORY_KIB", "1024")
 # A fixed key for encrypted TOTP seeds, so tests never write a key file into ./data.
 os.environ.setdefault("SAFETYNET_SECRET_KEY", "dGVzdC1vbmx5LWtleS10ZXN0LW9ubHkta2V5LTMyYiE=")
+# The session cookie is Secure by default (HTTPS only), and the TestClient speaks plain
+# http://testserver, whose cookie jar would never send it back; the test of the default unsets this.
+os.environ.setdefault("SAFETYNET_SESSION_COOKIE_SECURE", "false")
 
 
 def _pg_admin(url: str) -> Engine:
@@ -117,7 +120,9 @@ TEST_PASSWORD = "Test@2026pw"
 class ClientFactory:
     """`client_as(role, region="370102")` → a TestClient signed in as a fresh user of that role.
     All clients of one test share one app (`client_as.app`), so `client_as.app.state.clock`
-    can be replaced to move time for every client."""
+    can be replaced to move time for every client. An administrator's client has enrolled its
+    second factor through the API (administrators must), its seed in `client.totp_secret`;
+    `client_as.user(...)` creates the account only (an administrator's without a second factor)."""
 
     def __init__(self, engine: Engine) -> None:
         from safetynet.api.app import create_app
@@ -151,7 +156,21 @@ class ClientFactory:
         r = client.post("/api/v1/auth/login", json={"username": username, "password": TEST_PASSWORD})
         assert r.status_code == 200, r.text
         client.username = username
+        must_enrol = r.json()["user"]["totp_enrolment_required"]
+        client.totp_secret = self.enrol_totp(client) if must_enrol else None
         return client
+
+    def enrol_totp(self, client) -> str:  # noqa: ANN001
+        """Set up and confirm the second factor of the administrator signed in on `client` (the
+        same session then reaches every route); returns the seed. The confirming code is of the
+        app clock's time step, which is then spent."""
+        import pyotp
+
+        secret = client.post("/api/v1/auth/totp/setup").json()["secret"]
+        code = pyotp.TOTP(secret).at(self.app.state.clock())
+        r = client.post("/api/v1/auth/totp/confirm", json={"code": code})
+        assert r.status_code == 200, r.text
+        return secret
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ import stat
 import pyotp
 import pytest
 from alembic import command
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select, update
 
 from safetynet.audit.store import audit_log
@@ -55,12 +56,15 @@ def _stored_secret(engine: Engine, username: str) -> str | None:
 
 
 def _admin_with_totp(client_as) -> tuple[str, str]:  # noqa: ANN001
-    """A county administrator who has set up and confirmed TOTP: (username, plain secret)."""
+    """A county administrator who has set up and confirmed TOTP: (username, plain secret). The
+    confirming code is the previous step's (accepted for a clock a little behind), so the code
+    of T0 is still unspent."""
     name = client_as.user("county_admin", "370102")
     client = client_as.anonymous()
     assert _login(client, name).status_code == 200
     secret = client.post("/api/v1/auth/totp/setup").json()["secret"]
-    r = client.post("/api/v1/auth/totp/confirm", json={"code": pyotp.TOTP(secret).at(T0)})
+    r = client.post("/api/v1/auth/totp/confirm",
+                    json={"code": pyotp.TOTP(secret).at(T0 - dt.timedelta(seconds=30))})
     assert r.status_code == 200, r.text
     return name, secret
 
@@ -234,7 +238,11 @@ def test_wrong_current_password_counts_towards_the_lockout_and_the_lock_ends_ses
     r = _change(client, "Wrong2026pass", NEW_PASSWORD)
     assert r.status_code == 423 and r.json()["code"] == "account_locked"
     assert client.get("/api/v1/auth/me").status_code == 401  # a stolen session cannot keep guessing
-    assert _login(client_as.anonymous(), client.username).json()["code"] == "account_locked"
+    # from this address even the right password is refused now (answered as a wrong one) ...
+    assert _login(client_as.anonymous(), client.username).json()["code"] == "invalid_credentials"
+    # ... while the owner elsewhere signs in as usual
+    elsewhere = TestClient(client_as.app, client=("198.51.100.7", 40000))
+    assert _login(elsewhere, client.username).status_code == 200
     denied = [a for a in _audit_rows(client_as.engine, client.username)
               if (a.detail or "").startswith("password_change")]
     assert len(denied) == attempts and {a.result for a in denied} == {"denied"}

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from safetynet.auth import service
-from safetynet.auth.deps import SESSION_COOKIE, CurrentUser, current_user, now, require
+from safetynet.auth.deps import SESSION_COOKIE, CurrentUser, client_address, current_user, now, require
 from safetynet.config import get_settings
 
 router = APIRouter(tags=["auth 登录与用户"])
@@ -25,7 +25,7 @@ class TotpConfirmBody(BaseModel):
 class PasswordChange(BaseModel):
     current_password: str = Field(max_length=256)
     new_password: str = Field(max_length=256, description="at least 10 characters with letters and digits, "
-                              "not the current one, not containing the username")
+                              "not easy to guess (zxcvbn), not the current one, not containing the username")
 
 
 class NewUser(BaseModel):
@@ -48,15 +48,21 @@ class UserChange(BaseModel):
 
 
 def _set_cookie(response: Response, token: str) -> None:
+    """HttpOnly (no script reads it), SameSite=Strict (no other site's page sends it) and, by
+    default, Secure (HTTPS only; `session_cookie_secure`, which the plain-http demo turns off)."""
     settings = get_settings()
     response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="strict", path="/",
                         secure=settings.session_cookie_secure)
 
 
-@router.post("/auth/login")
+@router.post("/auth/login", responses={429: {"description": "too many failed sign-ins from this address "
+                                              "(`too_many_requests`, Retry-After header)"}})
 def login(body: LoginBody, request: Request, response: Response) -> dict:
+    """Sign in. A wrong password or code, an unknown user and a locked account all answer 401
+    `invalid_credentials`; an administrator without a second factor gets a session limited to
+    enrolment (`user.totp_enrolment_required`)."""
     token, user = service.login(request.app.state.engine, username=body.username, password=body.password,
-                                totp_code=body.totp_code, now=now(request))
+                                totp_code=body.totp_code, now=now(request), client=client_address(request))
     _set_cookie(response, token)
     return {"user": user.me()}
 
@@ -90,7 +96,8 @@ def change_password(body: PasswordChange, request: Request,
     """Change one's own password; the user's other sessions end, this one stays."""
     return service.change_password(request.app.state.engine, user=user,
                                    current_password=body.current_password, new_password=body.new_password,
-                                   token=request.cookies.get(SESSION_COOKIE), now=now(request))
+                                   token=request.cookies.get(SESSION_COOKIE), now=now(request),
+                                   client=client_address(request))
 
 
 @router.get("/users")

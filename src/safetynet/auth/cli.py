@@ -10,7 +10,7 @@ from rich.table import Table
 
 from safetynet.auth import service
 from safetynet.auth.errors import ApiError
-from safetynet.auth.model import ROLE_LABELS, Role
+from safetynet.auth.model import ROLE_LABELS, Role, is_admin
 from safetynet.cli.output import cli_engine
 
 app = typer.Typer(help="User accounts (用户管理): create, list, reset passwords, seed demo users.",
@@ -28,8 +28,13 @@ def _fail(e: ApiError) -> typer.Exit:
 def _password(password: str | None) -> str:
     if password:
         return password
-    return typer.prompt("password (≥ 10 characters, letters and digits)", hide_input=True,
+    return typer.prompt("password (≥ 10 characters, letters and digits, not easy to guess)", hide_input=True,
                         confirmation_prompt=True)
+
+
+TOTP_AT_FIRST_SIGN_IN = ("an administrator: at first sign-in the account must enrol a second factor "
+                         "(an authenticator app, TOTP) before it can use anything else "
+                         "(管理员首次登录须先绑定动态口令)")
 
 
 def print_users(items: list[dict], title: str = "users") -> None:
@@ -65,6 +70,8 @@ def create(
     else:
         console.print(f"created {user['username']}: {ROLE_LABELS[Role(user['role'])]['zh']}, "
                       f"{user['region_code']} {user['region_name']}")
+        if is_admin(user["role"]):
+            console.print(TOTP_AT_FIRST_SIGN_IN, soft_wrap=True)
 
 
 @app.command("list")
@@ -105,6 +112,30 @@ def reset_totp(username: str) -> None:
     console.print(f"two-factor sign-in of {username} turned off")
 
 
+@app.command("totp-code")
+def totp_code(username: str) -> None:
+    """Print the current sign-in code of a demo administrator (demo accounts only: those still
+    holding the published demo password; any other account is refused)."""
+    try:
+        code = service.demo_totp_code(cli_engine(), username=username)
+    except ApiError as e:
+        raise _fail(e) from None
+    typer.echo(code)
+
+
+def print_demo_totp(items: list[dict]) -> None:
+    """How to get the demo administrators' codes (their second factor is enrolled by the demo)."""
+    admins = [u for u in items if u.get("otpauth_uri")]
+    if not admins:
+        return
+    console.print("demo administrators sign in with a code too (动态口令): add the otpauth URI to an "
+                  "authenticator app, or print the current code with "
+                  "[bold]safetynet users totp-code USERNAME[/bold]", soft_wrap=True)
+    for u in admins:
+        # soft_wrap: the URI stays on one line, whole, whatever the terminal's width
+        console.print(f"  {u['username']}  {u['otpauth_uri']}", soft_wrap=True, markup=False, highlight=False)
+
+
 @app.command("seed-demo")
 def seed_demo(
     province: str = typer.Option(None, help="Demo province (default: settings demo_province, 37)"),
@@ -125,3 +156,4 @@ def seed_demo(
         typer.echo(json.dumps(items, ensure_ascii=False))
     else:
         print_users(items, title=f"demo users (password {service.DEMO_PASSWORD})")
+        print_demo_totp(items)

@@ -7,7 +7,9 @@
 
 `require()` without a capability only requires a signed-in user. A missing capability is
 answered 403 `forbidden` and audited; an object outside the user's region 404 (see
-`ensure_in_scope`).
+`ensure_in_scope`). An administrator who has not enrolled a second factor is signed in, but
+every route except those of ENROLMENT_PATHS answers 403 `totp_enrolment_required` — decided
+here, where the signed-in user is resolved, once for every route.
 """
 
 from __future__ import annotations
@@ -22,11 +24,16 @@ from safetynet.audit import service as audit
 from safetynet.auth import errors, service
 from safetynet.auth.errors import ApiError
 from safetynet.auth.model import CAPABILITIES, CurrentUser
+from safetynet.config import get_settings
 
-__all__ = ["ApiError", "CurrentUser", "SESSION_COOKIE", "current_user", "ensure_in_scope", "now", "require",
-           "signed_in_user"]
+__all__ = ["ApiError", "CurrentUser", "SESSION_COOKIE", "client_address", "current_user", "ensure_in_scope",
+           "now", "require", "signed_in_user"]
 
 SESSION_COOKIE = "safetynet_session"
+# What an administrator without a confirmed second factor may reach: who am I, sign out, change
+# the password, and enrol (the web UI's enrolment page uses exactly these).
+ENROLMENT_PATHS = frozenset(f"/api/v1/auth/{p}" for p in ("me", "logout", "password", "totp/setup",
+                                                           "totp/confirm"))
 
 
 def now(request: Request) -> dt.datetime:
@@ -35,8 +42,22 @@ def now(request: Request) -> dt.datetime:
     return clock() if clock else dt.datetime.now(dt.UTC)
 
 
+def client_address(request: Request) -> str:
+    """The address sign-in throttling counts a client under: the TCP peer, or — only when
+    `trust_forwarded_for` is set, behind a reverse proxy that appends it — the last entry of
+    X-Forwarded-For (the address the proxy saw; entries before it are the client's to invent)."""
+    if get_settings().trust_forwarded_for:
+        forwarded = [a.strip() for a in request.headers.get("x-forwarded-for", "").split(",") if a.strip()]
+        if forwarded:
+            return forwarded[-1]
+    return request.client.host if request.client else "unknown"
+
+
 def current_user(request: Request) -> CurrentUser:
-    """The signed-in user, resolved once per request; 401 `not_signed_in` otherwise."""
+    """The signed-in user, resolved once per request; 401 `not_signed_in` otherwise, 403
+    `totp_enrolment_required` for an administrator without a second factor outside the
+    enrolment routes (the session's user is read afresh each request, so confirming the
+    factor opens the same session)."""
     cached = getattr(request.state, "user", None)
     if cached is not None:
         return cached
@@ -44,6 +65,8 @@ def current_user(request: Request) -> CurrentUser:
                                    now=now(request))
     if user is None:
         raise errors.not_signed_in()
+    if user.totp_enrolment_required and request.url.path not in ENROLMENT_PATHS:
+        raise errors.totp_enrolment_required()
     request.state.user = user
     return user
 

@@ -27,8 +27,29 @@ def not_signed_in() -> ApiError:
     return ApiError(401, "not_signed_in", "sign in first (POST /api/v1/auth/login)", "请先登录")
 
 
-def invalid_credentials() -> ApiError:
-    return ApiError(401, "invalid_credentials", "wrong username or password", "用户名或密码错误")
+def invalid_credentials(lockout_attempts: int, lockout_minutes: int) -> ApiError:
+    # The one answer to a wrong password, a wrong code, an unknown or inactive user and a locked
+    # account alike (auth/throttle.py), so a prober learns nothing; it names the lockout rule so
+    # a user who is locked out knows to wait.
+    return ApiError(401, "invalid_credentials",
+                    f"wrong username or password (after {lockout_attempts} failed attempts, sign-in "
+                    f"from this address is locked for {lockout_minutes} minutes)",
+                    f"用户名或密码错误（连续失败 {lockout_attempts} 次后，"
+                    f"本机登录将被锁定 {lockout_minutes} 分钟）")
+
+
+def too_many_requests(retry_after_seconds: int) -> ApiError:
+    return ApiError(429, "too_many_requests",
+                    f"too many failed sign-ins from your address; try again in {retry_after_seconds} seconds",
+                    f"您所在地址登录失败次数过多，请 {retry_after_seconds} 秒后再试",
+                    headers={"Retry-After": str(retry_after_seconds)})
+
+
+def totp_enrolment_required() -> ApiError:
+    return ApiError(403, "totp_enrolment_required",
+                    "administrators must set up two-factor sign-in first: POST /api/v1/auth/totp/setup, "
+                    "then confirm a code with POST /api/v1/auth/totp/confirm",
+                    "管理员须先绑定动态口令（身份验证器）才能使用系统")
 
 
 def totp_required() -> ApiError:
@@ -37,9 +58,10 @@ def totp_required() -> ApiError:
 
 
 def account_locked(minutes_left: int) -> ApiError:
+    # Only to a signed-in user (the password change): they know the account exists.
     return ApiError(423, "account_locked",
-                    f"too many failed sign-ins; the account is locked for {minutes_left} more minute(s)",
-                    f"登录失败次数过多，账户已锁定，请 {minutes_left} 分钟后再试")
+                    f"too many failed attempts; the account is locked for {minutes_left} more minute(s)",
+                    f"失败次数过多，账户已锁定，请 {minutes_left} 分钟后再试")
 
 
 def forbidden(capability: str) -> ApiError:

@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from zxcvbn import zxcvbn
+
 from safetynet.regions.model import short_code
 
 
@@ -126,7 +128,7 @@ ROLE_RANK: dict[Role, int] = {
     Role.charity: 10,
 }
 
-# Administrator roles sit at exactly one level of the region tree and may enable TOTP.
+# Administrator roles sit at exactly one level of the region tree and must enrol TOTP.
 ADMIN_ROLE_LEVEL: dict[Role, str] = {
     Role.province_admin: "province",
     Role.city_admin: "city",
@@ -139,6 +141,28 @@ ROLE_LEVEL: dict[Role, str] = {**ADMIN_ROLE_LEVEL, Role.data_officer: "province"
 
 USERNAME_RE = re.compile(r"^[a-z][a-z0-9_.-]{2,31}$")
 PASSWORD_MIN_LENGTH = 10
+# zxcvbn's score 0–4; 3 is "safely unguessable" (about 10^8 guesses and more)
+PASSWORD_MIN_SCORE = 3
+ZXCVBN_MAX_LENGTH = 72
+# zxcvbn's warnings (English), said loosely in Chinese; any other: the generic sentence
+_WARNINGS_ZH = {
+    "Straight rows of keys are easy to guess.": "键盘上连续的一排按键很容易被猜到",
+    "Short keyboard patterns are easy to guess.": "简短的键盘图案很容易被猜到",
+    'Repeats like "aaa" are easy to guess.': "重复的字符（如 aaa）很容易被猜到",
+    'Repeats like "abcabcabc" are only slightly harder to guess than "abc".':
+        "重复的片段（如 abcabc）很容易被猜到",
+    'Sequences like "abc" or "6543" are easy to guess.': "连续的字母或数字（如 abc、6543）很容易被猜到",
+    "Recent years are easy to guess.": "近年的年份很容易被猜到",
+    "Dates are often easy to guess.": "日期很容易被猜到",
+    "This is a top-10 common password.": "这是最常见的密码之一",
+    "This is a top-100 common password.": "这是最常见的密码之一",
+    "This is a very common password.": "这是很常见的密码",
+    "This is similar to a commonly used password.": "与常见密码相似",
+    "A word by itself is easy to guess.": "单个单词很容易被猜到",
+    "Names and surnames by themselves are easy to guess.": "单独的姓名很容易被猜到",
+    "Common names and surnames are easy to guess.": "常见的姓名很容易被猜到",
+}
+_GENERIC_ZH = "含有常见单词、姓名、用户名、日期或简单规律"
 
 
 class AccountRuleError(ValueError):
@@ -171,8 +195,11 @@ def check_username(username: str) -> str:
     return username
 
 
-def check_password(password: str) -> str:
-    """Password policy: at least 10 characters with both letters and digits."""
+def check_password(password: str, *, user_inputs: tuple[str | None, ...] | list[str | None] = ()) -> str:
+    """Password policy: at least 10 characters with both letters and digits, and not easy to
+    guess — zxcvbn's estimate must reach PASSWORD_MIN_SCORE, so common passwords (`password12`),
+    repeats (`aaaaaaaaa1`), sequences, keyboard rows, dates and words built from the account's
+    own `user_inputs` (username, display name) are refused with what is wrong, in both languages."""
     if (len(password or "") < PASSWORD_MIN_LENGTH or not any(c.isalpha() for c in password)
             or not any(c.isdigit() for c in password)):
         raise AccountRuleError(
@@ -181,22 +208,37 @@ def check_password(password: str) -> str:
             "and digits",
             f"密码至少 {PASSWORD_MIN_LENGTH} 位，且须同时包含字母和数字",
         )
+    inputs = [str(v) for v in user_inputs if v]
+    # zxcvbn refuses inputs over 72 characters; characters beyond only make a password stronger
+    verdict = zxcvbn(password[:ZXCVBN_MAX_LENGTH], user_inputs=[v[:ZXCVBN_MAX_LENGTH] for v in inputs])
+    if verdict["score"] < PASSWORD_MIN_SCORE:
+        warning = verdict["feedback"].get("warning") or ""
+        hint = " ".join(verdict["feedback"].get("suggestions") or [])
+        raise AccountRuleError(
+            "password",
+            "password is too easy to guess"
+            + (f": {warning.rstrip('.')}" if warning else " (common words, names, dates or patterns)")
+            + (f". {hint}" if hint else ""),
+            f"密码太容易被猜中：{_WARNINGS_ZH.get(warning, _GENERIC_ZH)}。"
+            "请使用更长、更少见的组合（如几个不相关的词加数字）",
+        )
     return password
 
 
-def check_new_password(new: str, *, current: str, username: str) -> str:
+def check_new_password(new: str, *, current: str, username: str, display_name: str | None = None) -> str:
     """A user's own new password: the policy, plus it must differ from the current one and
-    must not contain the username (the first guess of anyone who knows the account)."""
-    try:
-        check_password(new)
-    except AccountRuleError as e:
-        raise AccountRuleError("new_password", str(e), e.message_zh) from None
+    must not contain the username (the first guess of anyone who knows the account). The
+    current password counts as a guessable input too (`Spring2026x` → `Spring2027x` is weak)."""
     if new == current:
         raise AccountRuleError("new_password", "the new password must differ from the current one",
                                "新密码不能与当前密码相同")
-    if username and username.lower() in new.lower():
+    if username and username.lower() in (new or "").lower():
         raise AccountRuleError("new_password", f"the new password must not contain the username {username!r}",
                                "新密码不能包含用户名")
+    try:
+        check_password(new, user_inputs=(username, display_name, current))
+    except AccountRuleError as e:
+        raise AccountRuleError("new_password", str(e), e.message_zh) from None
     return new
 
 
@@ -260,11 +302,17 @@ class CurrentUser:
     def can(self, capability: str) -> bool:
         return capability in self.capabilities
 
+    @property
+    def totp_enrolment_required(self) -> bool:
+        """An administrator without a confirmed second factor: signed in, but limited to
+        setting it up (auth/deps.py) until confirmed."""
+        return is_admin(self.role) and not self.totp_enabled
+
     def me(self) -> dict:
         role = Role(self.role)
         return {
             "username": self.username, "display_name": self.display_name, "role": role.value,
             "role_label": ROLE_LABELS[role], "region_code": self.region_code, "region_name": self.region_name,
             "department": self.department, "capabilities": sorted(self.capabilities),
-            "totp_enabled": self.totp_enabled,
+            "totp_enabled": self.totp_enabled, "totp_enrolment_required": self.totp_enrolment_required,
         }

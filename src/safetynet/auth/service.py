@@ -1,9 +1,12 @@
 """Use cases of sign-in and user administration.
 
-Passwords are hashed with Argon2id (argon2-cffi); session tokens are random and only their
-SHA-256 is stored. Failed sign-ins count towards a lockout, sessions end after an idle
-period, administrators may add a TOTP second factor (enforced once confirmed). Every sign-in
-attempt and every change to an account is written to the audit log. All time-dependent
+Passwords are hashed with Argon2id (argon2-cffi) and must pass zxcvbn (auth/model.py); session
+tokens are random and only their SHA-256 is stored. Guesses are throttled per client address,
+per account and address, and per account (auth/throttle.py, reserved before any password is
+checked); a locked account, an unknown user and a wrong password get the same answer. Sessions
+end after an idle period. Administrators must enrol a TOTP second factor (until they do, their
+session reaches only the enrolment routes: auth/deps.py); each code is accepted once. Every
+sign-in attempt and every change to an account is written to the audit log. All time-dependent
 functions take `now` so tests inject the clock.
 """
 
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import logging
 import secrets
 from typing import Any
@@ -21,7 +25,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Connection, Engine, bindparam, func, select, update
 
 from safetynet.audit import service as audit
-from safetynet.auth import encryption, errors
+from safetynet.auth import encryption, errors, throttle
 from safetynet.auth.model import (
     DEPARTMENTS,
     ROLE_CAPABILITIES,
@@ -38,7 +42,7 @@ from safetynet.auth.model import (
     may_grant,
     parse_role,
 )
-from safetynet.auth.store import sessions, users
+from safetynet.auth.store import login_failures, sessions, users
 from safetynet.config import get_settings
 from safetynet.regions.model import full_code
 from safetynet.regions.store import regions
@@ -85,8 +89,14 @@ _USER_COLUMNS = [users.c.id, users.c.username, users.c.display_name, users.c.rol
                  users.c.created_at, users.c.updated_at, regions.c.name.label("region_name")]
 
 
+# the latest lock of any client address out of the account (auth/throttle.py), for administrators
+_ADDRESS_LOCKED_UNTIL = (select(func.max(login_failures.c.locked_until))
+                         .where(login_failures.c.user_id == users.c.id).scalar_subquery())
+
+
 def _user_query():  # noqa: ANN202
-    return select(*_USER_COLUMNS).select_from(users.join(regions, regions.c.code == users.c.region_code))
+    return (select(*_USER_COLUMNS, _ADDRESS_LOCKED_UNTIL.label("address_locked_until"))
+            .select_from(users.join(regions, regions.c.code == users.c.region_code)))
 
 
 def _current(row) -> CurrentUser:  # noqa: ANN001
@@ -99,7 +109,9 @@ def _current(row) -> CurrentUser:  # noqa: ANN001
 
 def _public(row) -> dict:  # noqa: ANN001
     role = Role(row.role)
-    locked = _utc(row.locked_until)
+    # locked for some address or for everyone: whichever lasts longer (the administrator's view)
+    locks = [t for t in (_utc(row.locked_until), _utc(row.address_locked_until)) if t is not None]
+    locked = max(locks) if locks else None
     return {
         "username": row.username, "display_name": row.display_name, "role": role.value,
         "role_label": ROLE_LABELS[role], "region_code": row.region_code, "region_name": row.region_name,
@@ -168,7 +180,7 @@ def create_user(engine: Engine, *, username: str, password: str, role: str, regi
         role_ = parse_role(role)
         department = check_department(role_, department or None)
         if not _demo_password:  # only the published demo accounts skip the policy
-            check_password(password)
+            check_password(password, user_inputs=(username, display_name))
     except AccountRuleError as e:
         raise _rule(e) from None
     with engine.begin() as conn:
@@ -224,7 +236,8 @@ def update_user(engine: Engine, *, username: str, by: CurrentUser | None, role: 
                 if new_dep != row.department:
                     changes["department"] = new_dep
             if password is not None:
-                check_password(password)
+                check_password(password, user_inputs=(
+                    username, display_name if display_name is not None else row.display_name))
         except AccountRuleError as e:
             raise _rule(e) from None
         region = _region(conn, region_code) if region_code else _region(conn, row.region_code)
@@ -245,9 +258,10 @@ def update_user(engine: Engine, *, username: str, by: CurrentUser | None, role: 
         if password is not None:
             changes["password_hash"] = hasher().hash(password)
             changes["password_changed_at"] = now
-        if unlock or password is not None:
-            if row.failed_attempts or row.locked_until:
-                changes |= {"failed_attempts": 0, "locked_until": None}
+        if (unlock or password is not None) and (row.failed_attempts or row.locked_until or conn.execute(
+                select(login_failures.c.user_id).where(login_failures.c.user_id == row.id).limit(1)).first()):
+            throttle.clear(conn, row.id)  # every address's lock and count, and the account's
+            changes |= {"failed_attempts": 0, "locked_until": None}
         if changes:
             conn.execute(update(users).where(users.c.id == row.id).values(**changes, updated_at=now))
             if {"password_hash", "active", "role", "region_code"} & changes.keys():
@@ -269,36 +283,46 @@ def _end_sessions(conn: Connection, user_id: int, now: dt.datetime, *, keep: str
 
 
 def change_password(engine: Engine, *, user: CurrentUser, current_password: str, new_password: str,
-                    token: str | None, now: dt.datetime | None = None) -> dict:
+                    token: str | None, now: dt.datetime | None = None, client: str = "local") -> dict:
     """The signed-in user's own password. The current one must be given: a wrong one counts
-    towards the lockout like a failed sign-in, and the lock ends every session (a stolen
-    session cannot guess the password). On success the user's other sessions end; the one
-    in use (`token`) stays signed in. Audited either way, never with the passwords."""
+    towards the lockout like a failed sign-in from `client` (reserved before it is checked, as
+    at sign-in), and a lock ends every session (a stolen session cannot keep guessing). On
+    success the user's other sessions end; the one in use (`token`) stays signed in. Audited
+    either way, never with the passwords."""
     now = now or _now()
+    client = throttle.client_key(client)
     with engine.connect() as conn:
         row = conn.execute(select(users).where(users.c.username == user.username)).first()
     if row is None or not row.active:
         raise errors.not_signed_in()
+    minutes = get_settings().login_lockout_minutes
+    hold = throttle.reserve_account(engine, row.id, client, now)
+    if not isinstance(hold, throttle.Hold):
+        audit.record(engine, actor=user, action="write", object_type="user", object_id=user.username,
+                     fields=["password"], result="denied", at=now, detail=f"password_change:{hold}")
+        raise errors.account_locked(minutes)
     if not _verify(row.password_hash, current_password or ""):
         with engine.begin() as conn:
-            locked = _count_failure(conn, row, now)
-            if locked:
+            locks = throttle.failed(conn, hold, now)
+            if locks:
                 _end_sessions(conn, row.id, now)
             audit.record(None, conn=conn, actor=user, action="write", object_type="user",
                          object_id=user.username, fields=["password"], result="denied", at=now,
-                         detail="password_change:bad_current" + (",locked_out" if locked else ""))
-        if locked:
-            raise errors.account_locked(get_settings().login_lockout_minutes)
+                         detail=",".join(["password_change:bad_current", *locks]))
+        if locks:
+            raise errors.account_locked(minutes)
         raise errors.invalid("current_password", "the current password is wrong", "当前密码不正确")
+    with engine.begin() as conn:
+        throttle.succeeded(conn, hold)
     try:
-        check_new_password(new_password, current=current_password, username=user.username)
+        check_new_password(new_password, current=current_password, username=user.username,
+                           display_name=user.display_name)
     except AccountRuleError as e:
         raise _rule(e) from None
     keep = token_hash(token) if token else None
     with engine.begin() as conn:
         conn.execute(update(users).where(users.c.id == row.id).values(
-            password_hash=hasher().hash(new_password), password_changed_at=now, updated_at=now,
-            failed_attempts=0, locked_until=None))
+            password_hash=hasher().hash(new_password), password_changed_at=now, updated_at=now))
         ended = _end_sessions(conn, row.id, now, keep=keep)
         audit.record(None, conn=conn, actor=user, action="write", object_type="user", object_id=user.username,
                      fields=["password"], detail=f"password_change,other_sessions_ended={ended}", at=now)
@@ -308,6 +332,7 @@ def change_password(engine: Engine, *, user: CurrentUser, current_password: str,
 # --- signing in ---------------------------------------------------------------------------
 
 def _verify(password_hash: str, password: str) -> bool:
+    """Check a password against an account's hash (the only place one is checked)."""
     try:
         return hasher().verify(password_hash, password)
     except (VerificationError, InvalidHashError):
@@ -318,74 +343,108 @@ _DUMMY_HASH: list[str] = []
 
 
 def _spend_like_verify(password: str) -> None:
-    """Unknown usernames cost as much time as known ones (no username probing by timing)."""
+    """Unknown users and locked accounts cost as much time as a checked password (no probing by
+    timing); no account's password is checked."""
     if not _DUMMY_HASH:
         _DUMMY_HASH.append(hasher().hash("dummy-password-0"))
-    _verify(_DUMMY_HASH[0], password)
+    try:
+        hasher().verify(_DUMMY_HASH[0], password)
+    except (VerificationError, InvalidHashError):
+        pass
+
+
+def _invalid() -> errors.ApiError:
+    s = get_settings()
+    return errors.invalid_credentials(s.login_lockout_attempts, s.login_lockout_minutes)
 
 
 def login(engine: Engine, *, username: str, password: str, totp_code: str | None = None,
-          now: dt.datetime | None = None, purpose: str | None = None) -> tuple[str, CurrentUser]:
-    """Check the credentials; returns (session token for the cookie, the user).
+          now: dt.datetime | None = None, purpose: str | None = None,
+          client: str = "local") -> tuple[str, CurrentUser]:
+    """Check the credentials of a sign-in from `client` (its address); returns (session token for
+    the cookie, the user).
 
-    Raises ApiError: invalid_credentials (401), totp_required (401), account_locked (423).
-    Failures are counted and audited even though the error is raised afterwards."""
+    Before anything is checked the attempt is reserved on the address's allowance and on the
+    account's counters (auth/throttle.py); a wrong password or code keeps it counted, so under
+    any concurrency at most `login_lockout_attempts` guesses per address reach the hash.
+
+    Raises ApiError: too_many_requests (429, the address's allowance is used up),
+    invalid_credentials (401: wrong password or code, unknown or inactive user, or a locked
+    account — one answer for all, so a prober cannot tell them apart), totp_required (401: the
+    right password, the code missing). Every attempt is audited (detail: ok, bad_password,
+    bad_totp[,reused], unknown_user, inactive, locked, account_locked, rate_limited, with
+    ,locked_out / ,account_locked_out when it set a lock)."""
     now = now or _now()
-    settings = get_settings()
+    client = throttle.client_key(client)
     with engine.connect() as conn:
         row = conn.execute(select(users).where(users.c.username == username)).first()
+    actor = username if row is None else _actor(row)
+
+    def audit_attempt(conn: Connection | None, detail: str, failure: errors.ApiError | None) -> None:
+        result = "ok" if failure is None else "error" if failure.status >= 500 else "denied"
+        audit.record(engine if conn is None else None, conn=conn, actor=actor, action="login",
+                     object_type="user", object_id=(username or "")[:64], detail=detail, purpose=purpose,
+                     at=now, result=result)
+
+    try:
+        window = throttle.reserve_rate(engine, client, now)
+    except errors.ApiError as e:
+        audit_attempt(None, "rate_limited", e)
+        raise
+    hold: throttle.Hold | str | None = None
+    if row is not None and row.active:
+        hold = throttle.reserve_account(engine, row.id, client, now)
     failure: errors.ApiError | None = None
-    detail = "ok"
-    if row is None or not row.active:
+    outcome = "failed"  # or "succeeded", "neutral" (given back: not a guess that failed)
+    step: int | None = None
+    if not isinstance(hold, throttle.Hold):
         _spend_like_verify(password or "")
-        failure, detail = errors.invalid_credentials(), "unknown_user" if row is None else "inactive"
-    elif (locked := _utc(row.locked_until)) is not None and locked > now:
-        failure, detail = errors.account_locked(_minutes_left(locked, now)), "locked"
+        failure = _invalid()
+        detail = "unknown_user" if row is None else "inactive" if not row.active else hold
     elif not _verify(row.password_hash, password or ""):
-        failure, detail = errors.invalid_credentials(), "bad_password"
+        failure, detail = _invalid(), "bad_password"
     elif row.totp_enabled and not totp_code:
-        failure, detail = errors.totp_required(), "totp_required"
+        failure, detail, outcome = errors.totp_required(), "totp_required", "neutral"
     elif row.totp_enabled:
         try:
-            secret = _totp_secret(row.username, row.totp_secret)
-            if not pyotp.TOTP(secret).verify(str(totp_code).strip(), for_time=now, valid_window=1):
-                failure, detail = errors.invalid_credentials(), "bad_totp"
+            step, detail = _totp_match(row, totp_code, now)
+            if step is None:
+                failure = _invalid()
         except errors.ApiError as e:  # the server's key, not the user, is at fault: no failed attempt
-            failure, detail = e, "secret_key_unusable"
+            failure, detail, outcome = e, "secret_key_unusable", "neutral"
+    else:
+        detail = "ok"
+    if failure is None and step is not None:
+        # spent in a transaction of its own: the one below takes the counters' rows first and
+        # the user's row last, in the order every other writer of them does (no deadlock)
+        with engine.begin() as conn:
+            if not _claim_step(conn, row.id, step):
+                failure, detail = _invalid(), "bad_totp,reused"  # a request at the same moment won
+    if failure is None:
+        outcome = "succeeded"
     token = secrets.token_urlsafe(32)
     with engine.begin() as conn:
-        if row is not None and detail in ("bad_password", "bad_totp") and _count_failure(conn, row, now):
-            failure = errors.account_locked(settings.login_lockout_minutes)
-            detail += ",locked_out"
-        actor = username if row is None else _actor(row)
+        if outcome != "failed":
+            throttle.release_rate(conn, client, window)
+        if isinstance(hold, throttle.Hold):
+            if outcome == "failed":
+                detail = ",".join([detail, *throttle.failed(conn, hold, now)])
+            elif outcome == "succeeded":
+                throttle.succeeded(conn, hold)
+            else:
+                throttle.neutral(conn, hold)
         if failure is None:
-            values: dict[str, Any] = {"failed_attempts": 0, "locked_until": None}
             if hasher().check_needs_rehash(row.password_hash):
-                values["password_hash"] = hasher().hash(password)
-            conn.execute(update(users).where(users.c.id == row.id).values(**values))
+                conn.execute(update(users).where(users.c.id == row.id)
+                             .values(password_hash=hasher().hash(password)))
             conn.execute(sessions.insert(), {"token_hash": token_hash(token), "user_id": row.id,
                                              "created_at": now, "last_seen_at": now, "ended_at": None})
-        audit.record(None, conn=conn, actor=actor, action="login", object_type="user",
-                     object_id=(username or "")[:64], detail=detail, purpose=purpose, at=now,
-                     result="ok" if failure is None else "error" if failure.status >= 500 else "denied")
+        audit_attempt(conn, detail, failure)
     if failure is not None:
         raise failure
     with engine.connect() as conn:
         user = _current(conn.execute(_user_query().where(users.c.id == row.id)).one())
     return token, user
-
-
-def _count_failure(conn: Connection, row, now: dt.datetime) -> bool:  # noqa: ANN001
-    """One more wrong password or code for the account of `row`; True when it locks the
-    account (the count starts again after a lock)."""
-    settings = get_settings()
-    attempts = row.failed_attempts + 1
-    if attempts >= settings.login_lockout_attempts:
-        until = now + dt.timedelta(minutes=settings.login_lockout_minutes)
-        conn.execute(update(users).where(users.c.id == row.id).values(failed_attempts=0, locked_until=until))
-        return True
-    conn.execute(update(users).where(users.c.id == row.id).values(failed_attempts=attempts))
-    return False
 
 
 class _RowActor:
@@ -395,10 +454,6 @@ class _RowActor:
 
 def _actor(row) -> _RowActor:  # noqa: ANN001
     return _RowActor(row)
-
-
-def _minutes_left(until: dt.datetime, now: dt.datetime) -> int:
-    return max(1, -(-int((until - now).total_seconds()) // 60))
 
 
 _SESSION_USER = (
@@ -462,6 +517,35 @@ def _totp_secret(username: str, stored: str) -> str:
         raise errors.secret_key_unusable() from None
 
 
+def _totp_steps(secret: str, code: str | None, now: dt.datetime) -> list[int]:
+    """The time steps (unix time // 30) around `now` — one back, now, one ahead, for clocks a
+    little off — whose code is `code`, latest first."""
+    totp = pyotp.TOTP(secret)
+    code = str(code or "").strip()
+    current = totp.timecode(now)
+    return [step for step in (current + 1, current, current - 1)
+            if len(code) == totp.digits and hmac.compare_digest(totp.generate_otp(step), code)]
+
+
+def _totp_match(row, code: str | None, now: dt.datetime) -> tuple[int | None, str]:  # noqa: ANN001
+    """(the step `code` is for, "ok"), or (None, "bad_totp" / "bad_totp,reused") when it is wrong or
+    of a step already used (single use: steps up to users.totp_last_step are spent)."""
+    steps = _totp_steps(_totp_secret(row.username, row.totp_secret), code, now)
+    fresh = [st for st in steps if row.totp_last_step is None or st > row.totp_last_step]
+    if fresh:
+        return fresh[0], "ok"
+    return None, "bad_totp,reused" if steps else "bad_totp"
+
+
+def _claim_step(conn: Connection, user_id: int, step: int) -> bool:
+    """Spend time step `step` of the user's codes; False when it (or a later one) was already
+    spent — also by a request running at the same moment (one conditional UPDATE decides)."""
+    return bool(conn.execute(
+        update(users).where(users.c.id == user_id,
+                            (users.c.totp_last_step.is_(None)) | (users.c.totp_last_step < step))
+        .values(totp_last_step=step)).rowcount)
+
+
 def totp_setup(engine: Engine, *, user: CurrentUser, now: dt.datetime | None = None) -> dict:
     """A new secret for the user's authenticator app; enforced only after `totp_confirm`."""
     if not is_admin(user.role):
@@ -486,19 +570,29 @@ def totp_setup(engine: Engine, *, user: CurrentUser, now: dt.datetime | None = N
 
 
 def totp_confirm(engine: Engine, *, user: CurrentUser, code: str, now: dt.datetime | None = None) -> dict:
+    """Turn the second factor on with a first code from the app; that code is spent (it cannot
+    then sign in). A wrong or spent code is refused and audited as bad_totp."""
     now = now or _now()
+    with engine.connect() as conn:
+        row = conn.execute(select(users).where(users.c.username == user.username)).first()
+    if row is None or not row.totp_secret:
+        raise errors.invalid(None, "start with POST /api/v1/auth/totp/setup", "请先生成动态口令密钥")
+    step, detail = _totp_match(row, code, now)
     with engine.begin() as conn:
-        stored = conn.execute(select(users.c.totp_secret).where(users.c.username == user.username)).scalar()
-        if not stored:
-            raise errors.invalid(None, "start with POST /api/v1/auth/totp/setup", "请先生成动态口令密钥")
-        totp = pyotp.TOTP(_totp_secret(user.username, stored))
-        if not totp.verify(str(code or "").strip(), for_time=now, valid_window=1):
-            raise errors.invalid("code", "the code does not match; enter the 6 digits your authenticator "
-                                 "app shows now", "动态口令不正确，请输入验证器当前显示的 6 位数字")
-        conn.execute(update(users).where(users.c.username == user.username)
-                     .values(totp_enabled=True, updated_at=now))
-        audit.record(None, conn=conn, actor=user, action="write", object_type="user", object_id=user.username,
-                     fields=["totp_enabled"], detail="totp_confirm", at=now)
+        if step is not None and not _claim_step(conn, row.id, step):
+            step, detail = None, "bad_totp,reused"
+        if step is None:
+            audit.record(None, conn=conn, actor=user, action="write", object_type="user",
+                         object_id=user.username, fields=["totp_enabled"], result="denied", at=now,
+                         detail=f"totp_confirm:{detail}")
+        else:
+            conn.execute(update(users).where(users.c.id == row.id).values(totp_enabled=True, updated_at=now))
+            audit.record(None, conn=conn, actor=user, action="write", object_type="user",
+                         object_id=user.username, fields=["totp_enabled"], detail="totp_confirm", at=now)
+    if step is None:
+        raise errors.invalid("code", "the code does not match or was used already; enter the 6 digits "
+                             "your authenticator app shows now",
+                             "动态口令不正确或已使用过，请输入验证器当前显示的 6 位数字")
     return {"totp_enabled": True}
 
 
@@ -574,7 +668,9 @@ def demo_regions(engine: Engine, *, province: str = "37") -> dict[str, str]:
 
 def seed_demo_users(engine: Engine, *, province: str = "37") -> list[dict]:
     """One account per role in the demo province, password DEMO_PASSWORD (idempotent: existing
-    accounts are left as they are)."""
+    accounts are left as they are). The demo administrators get their second factor enrolled
+    (administrators must have one): their entries carry `otpauth_uri` for an authenticator app
+    (`safetynet users totp-code USER` prints the current code instead)."""
     where = demo_regions(engine, province=province)
     out = []
     for username, role, level, department, display in DEMO_USERS:
@@ -586,5 +682,58 @@ def seed_demo_users(engine: Engine, *, province: str = "37") -> list[dict]:
                                region_code=where[level], display_name=display, department=department,
                                _demo_password=True)
             user["created"] = True
+        if is_admin(role) and _is_demo_account(engine, username):
+            user["otpauth_uri"] = _demo_totp(engine, username)
+            user["totp_enabled"] = True
         out.append(user)
     return out
+
+
+def _is_demo_account(engine: Engine, username: str) -> bool:
+    """One of the demo usernames still holding the published demo password: nothing about it is
+    secret, so its second factor may be printed too. An account someone gave a password of its
+    own (or a real account that happens to bear a demo name) is not."""
+    if username not in {u[0] for u in DEMO_USERS}:
+        return False
+    with engine.connect() as conn:
+        stored = conn.execute(select(users.c.password_hash).where(users.c.username == username)).scalar()
+    return stored is not None and _verify(stored, DEMO_PASSWORD)
+
+
+def _demo_totp(engine: Engine, username: str, now: dt.datetime | None = None) -> str:
+    """The otpauth URI of a demo administrator's second factor, enrolled first if it is not."""
+    now = now or _now()
+    with engine.connect() as conn:
+        row = conn.execute(select(users).where(users.c.username == username)).one()
+    if row.totp_enabled and row.totp_secret:
+        secret = _totp_secret(username, row.totp_secret)
+    else:
+        secret = pyotp.random_base32()
+        sealed = encryption.encrypt(secret, context=encryption.totp_context(username))
+        with engine.begin() as conn:
+            conn.execute(update(users).where(users.c.id == row.id)
+                         .values(totp_secret=sealed, totp_enabled=True, updated_at=now))
+            audit.record(None, conn=conn, actor="demo", action="write", object_type="user",
+                         object_id=username, fields=["totp_enabled", "totp_secret"], detail="totp_demo_enrol",
+                         at=now)
+    return pyotp.TOTP(secret).provisioning_uri(name=username, issuer_name=TOTP_ISSUER)
+
+
+def demo_totp_code(engine: Engine, *, username: str, now: dt.datetime | None = None) -> str:
+    """The current code of a demo account's second factor (`safetynet users totp-code`); refused
+    for every other account — a real administrator's codes come only from their own app."""
+    now = now or _now()
+    if not _is_demo_account(engine, username):
+        raise errors.ApiError(403, "forbidden", f"{username!r} is not a demo account with the published demo "
+                              "password: its codes come only from its owner's authenticator app",
+                              f"{username} 不是使用公开演示密码的演示账户，动态口令只能由本人的验证器生成")
+    with engine.connect() as conn:
+        row = conn.execute(select(users.c.totp_secret, users.c.totp_enabled)
+                           .where(users.c.username == username)).one()
+    if not (row.totp_enabled and row.totp_secret):
+        raise errors.invalid(None, f"{username} has no second factor (only the demo administrators do)",
+                             f"{username} 未启用动态口令（仅演示管理员启用）")
+    code = pyotp.TOTP(_totp_secret(username, row.totp_secret)).at(now)
+    audit.record(engine, actor="cli", action="read", object_type="user", object_id=username,
+                 fields=["totp_code"], detail="totp_demo_code", at=now)
+    return code

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import time
 from pathlib import Path
 
@@ -34,6 +35,9 @@ def serve(
     init_database(engine)
     host, port = host or settings.host, port or settings.port
     console.print(f"safetynet at [bold]http://{host}:{port}/[/bold]  (API docs: /api/v1/docs)")
+    if settings.session_cookie_secure:
+        console.print("the session cookie is Secure (sent over HTTPS only): serve behind a TLS proxy, or, "
+                      "for plain http on a trusted network, set SAFETYNET_SESSION_COOKIE_SECURE=false")
     # several workers: each process builds its own app and engine from the same settings
     try:
         server.run(host=host, port=port, workers=workers, access_log=access_log,
@@ -47,10 +51,23 @@ def serve(
 def _demo_users(engine, province: str) -> None:  # noqa: ANN001
     """One account per role in the demo province; the list is printed for whoever runs the demo."""
     from safetynet.auth import service as auth_service
-    from safetynet.auth.cli import print_users
+    from safetynet.auth.cli import print_demo_totp, print_users
 
     users = auth_service.seed_demo_users(engine, province=province)
     print_users(users, title=f"demo users — sign in with password {auth_service.DEMO_PASSWORD} (演示账户)")
+    print_demo_totp(users)
+
+
+def _plain_http_cookie() -> None:
+    """The demo serves plain http. A Secure cookie set over http is kept by a browser only on
+    127.0.0.1/localhost and never sent back by scripts' cookie jars (or by a browser on another
+    address of the machine): unless the operator chose otherwise, the demo's session cookie goes
+    without the Secure flag, and the demo says so. HttpOnly and SameSite=Strict stay."""
+    if "SAFETYNET_SESSION_COOKIE_SECURE" not in os.environ:
+        os.environ["SAFETYNET_SESSION_COOKIE_SECURE"] = "false"
+        get_settings.cache_clear()
+        console.print("demo: plain http, so the session cookie is sent without the Secure flag "
+                      "(SAFETYNET_SESSION_COOKIE_SECURE=false); real use belongs behind HTTPS")
 
 
 def _demo_feeds_and_warnings(engine, feeds: Path, lake: Path, start_month: str, months: int) -> None:  # noqa: ANN001
@@ -132,6 +149,7 @@ def demo(
     from safetynet.standards import service as standards_service
     from safetynet.synth.service import generate
 
+    _plain_http_cookie()
     settings = get_settings()
     out = settings.data_dir / "demo"
     params = {"persons": persons, "months": months, "seed": seed, "start_month": start_month}
