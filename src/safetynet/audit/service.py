@@ -3,7 +3,8 @@
 `record` writes one row: who (the signed-in user, or a username when sign-in failed), did
 what (`action`), to which object, which fields (names only — never the values), why
 (`purpose`) and with what result. Pass `conn` to write inside the caller's transaction so
-the audit row and the change it describes commit or roll back together.
+the audit row and the change it describes commit or roll back together. Every row is the
+next link of a hash chain (audit/chain.py): `verify` recomputes it.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import Connection, Engine, func, select
 
+from safetynet.audit import chain, model
 from safetynet.audit.store import audit_log
 from safetynet.errors import SafetynetError
 
@@ -49,19 +51,24 @@ def record(engine: Engine | None, *, actor: Actor | str | None, action: str, obj
     if result not in RESULTS:
         raise SafetynetError(f"audit result must be one of {', '.join(RESULTS)}, got {result!r}")
     row = _actor_columns(actor) | {
-        "at": at or _now(), "action": action, "object_type": object_type,
+        "at": model.utc(at or _now()), "action": action, "object_type": object_type,
         "object_id": None if object_id is None else str(object_id)[:64],
         "fields": json.dumps(sorted(set(fields)), ensure_ascii=False) if fields else None,
         "purpose": purpose[:500] if purpose else None, "result": result,
         "detail": detail[:200] if detail else None,
     }
     if conn is not None:
-        conn.execute(audit_log.insert(), row)
+        chain.append(conn, row)
         return
     if engine is None:
         raise SafetynetError("audit.record needs an engine or a connection")
     with engine.begin() as c:
-        c.execute(audit_log.insert(), row)
+        chain.append(c, row)
+
+
+def verify(engine: Engine, *, progress=None) -> model.Report:  # noqa: ANN001
+    """Recompute the hash chain of the whole log: OK with the row count, or its first break."""
+    return chain.verify(engine, progress=progress)
 
 
 def _utc(value: dt.datetime | None) -> dt.datetime | None:

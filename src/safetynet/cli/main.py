@@ -6,6 +6,7 @@ import typer
 
 from safetynet.analytics.cli import facts_cli
 from safetynet.assessment.cli import app as assessment_app
+from safetynet.audit.cli import app as audit_app
 from safetynet.auth.cli import app as users_app
 from safetynet.casework.cli import app as tasks_app
 from safetynet.cli.demo import demo, serve
@@ -56,6 +57,7 @@ app.add_typer(feeds_app, name="feeds")
 app.add_typer(linkage_app, name="linkage")
 app.add_typer(assessment_app, name="assessment")
 app.add_typer(users_app, name="users")
+app.add_typer(audit_app, name="audit")
 app.add_typer(verify_app, name="verify")
 monitor_app.command("run")(monitor_run)
 monitor_app.command("score")(monitor_score)
