@@ -16,6 +16,10 @@ registered in `feed_lake_files` in the same transaction as the ledger row and th
 quarantine. Readers take only registered files (`lake_files`), so a file whose load crashed
 before its commit is invisible; the next load of the feed deletes it (`sweep_orphans`), and
 re-running the same file redoes the load.
+
+Lake files are registered by their path relative to the data folder (`lake_paths`), so a data
+folder copied or restored elsewhere keeps working, and its own files are never taken for orphans.
+Lake folders and files are created 0700/0600 (`safetynet.files`): they hold personal data.
 """
 
 from __future__ import annotations
@@ -36,8 +40,9 @@ from sqlalchemy.exc import IntegrityError
 
 from safetynet.db import lock_for_import
 from safetynet.errors import InputFileError, SafetynetError
-from safetynet.feeds import staging, store
+from safetynet.feeds import lake_paths, staging, store
 from safetynet.feeds.model import Feed, parse_file_name
+from safetynet.files import private_dir, private_file
 from safetynet.tabular import file_digest
 
 # rows of a delivery classified per DuckDB query (see _classify): bounds its hash tables
@@ -210,11 +215,13 @@ def _reject(engine: Engine, path: Path, digest: str, feed: Feed, month: str, act
 # --- the record index: the lake files themselves ----------------------------------------
 
 def resolve_lake_file(path: str | Path, lake_dir: Path, feed: str) -> Path:
-    """A registered lake file; when the lake moved, looked for at its place under lake_dir."""
-    p = Path(path)
+    """A registered lake file (relative to the current data folder, or absolute: `lake_paths`);
+    when it is not there, looked for at its place under lake_dir (a lake moved on its own)."""
+    p = lake_paths.located(path)
     if p.exists():
         return p
-    moved = Path(lake_dir) / feed / p.parent.name / p.name
+    month, name = lake_paths.place(p)
+    moved = Path(lake_dir) / feed / month / name
     if moved.exists():
         return moved
     raise SafetynetError(f"lake file {p} of the {feed} feed is registered but missing; "
@@ -228,16 +235,23 @@ def committed_files(conn: Connection, feed: str, lake_dir: Path) -> list[Path]:
 
 def sweep_orphans(conn: Connection, feed: str, lake_dir: Path) -> list[Path]:
     """Delete lake files of the feed that no committed load registered (left by a load that
-    crashed before its commit). Call only while holding the feed's load lock."""
+    crashed before its commit). Call only while holding the feed's load lock.
+
+    A file is kept when any registered file of the feed has its place in the lake (month
+    folder and name), whatever folder its registered path names: a store registered by
+    absolute paths (before migration 0018, or a lake outside the data folder) that was copied
+    with its data folder names the original's files, and the copy's own are the ones readers
+    fall back to (`resolve_lake_file`) once the original is gone. A file name carries the load's
+    digest (or the linked rows' key), so a file at a registered place is that file."""
     root = Path(lake_dir) / feed
     if not root.is_dir():
         return []
-    keep = {Path(r["path"]).resolve() for r in store.registered_files(conn, feed)}
+    keep = {lake_paths.place(r["path"]) for r in store.registered_files(conn, feed)}
     gone = []
     for p in root.glob("month=*/*"):
         ours = (p.suffix == ".parquet" and p.name.startswith(("load-", "link-"))) or (
             p.name.startswith(".") and p.name.endswith(".tmp"))
-        if ours and p.resolve() not in keep:
+        if ours and lake_paths.place(p) not in keep:
             p.unlink(missing_ok=True)
             gone.append(p)
     return gone
@@ -355,8 +369,8 @@ def write_lake_file(out: pa.Table, target: Path) -> Path:
     """Write under a temporary name and rename: a reader never sees half a file. The file
     becomes part of the lake only when the caller registers it in the same transaction
     (`register_lake_file`) and commits."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    private_dir(target.parent)
+    tmp = private_file(target.with_name(f".{target.name}.{os.getpid()}.tmp"))
     pq.write_table(out, tmp, use_dictionary=staging.lake_dictionary_columns(out.column_names))
     os.replace(tmp, target)
     return target
@@ -364,8 +378,11 @@ def write_lake_file(out: pa.Table, target: Path) -> Path:
 
 def register_lake_file(conn: Connection, *, load_id: int, feed: str, month: str, kind: str, path: Path,
                        rows: int) -> None:
+    """Register a written lake file in the caller's transaction, by its path relative to the
+    data folder (`lake_paths.stored`)."""
     conn.execute(insert(store.feed_lake_files).values(
-        load_id=load_id, feed=feed, month=month, kind=kind, path=str(path), rows=rows, created_at=_now()))
+        load_id=load_id, feed=feed, month=month, kind=kind, path=lake_paths.stored(path), rows=rows,
+        created_at=_now()))
 
 
 def _load(conn: Connection, load_id: int, path: Path, digest: str, feed: Feed, month: str, lake_dir: Path,
@@ -397,7 +414,7 @@ def _load(conn: Connection, load_id: int, path: Path, digest: str, feed: Feed, m
                   "duplicate": int(c.dup.sum()), "corrected": corrected}
         conn.execute(update(store.feed_loads).where(store.feed_loads.c.id == load_id).values(
             status="loaded", loaded_digest=digest, errors=errors[:MAX_REPORTED_ERRORS],
-            lake_path=str(lake_path) if lake_path else None, finished_at=_now(), **counts))
+            lake_path=lake_paths.stored(lake_path) if lake_path else None, finished_at=_now(), **counts))
     except BaseException:
         # the transaction rolls back; the unregistered file would be swept by the next load anyway
         if lake_path:
@@ -457,11 +474,12 @@ def _errors(rows: list[_Quarantined]) -> list[dict]:
 
 
 def lake_files(engine: Engine, feed: str) -> list[Path]:
-    """The committed lake files of a feed, oldest first: the only ones a reader may take.
-    Every file has `record_id` and `version`; a corrected record's latest version is the
-    row with its highest `version`."""
+    """The committed lake files of a feed, oldest first: the only ones a reader may take, as
+    registered (relative paths in the current data folder; `resolve_lake_file` also looks for
+    a missing one under a lake folder). Every file has `record_id` and `version`; a corrected
+    record's latest version is the row with its highest `version`."""
     with engine.connect() as conn:
-        return [Path(r["path"]) for r in store.registered_files(conn, feed)]
+        return [lake_paths.located(r["path"]) for r in store.registered_files(conn, feed)]
 
 
 def quarantined_rows(engine: Engine, *, load_id: int) -> list[dict]:
@@ -478,8 +496,9 @@ def current_records(engine: Engine, *, feed: str, lake_dir: Path | None = None) 
         files = store.registered_files(conn, feed)
     if not files:
         return []
+    lake_dir = Path(lake_dir) if lake_dir else lake_paths.data_folder() / "lake"
     place = pa.table({
-        "path": pa.array([str(resolve_lake_file(f["path"], Path(lake_dir or "."), feed)) for f in files]),
+        "path": pa.array([str(resolve_lake_file(f["path"], lake_dir, feed)) for f in files]),
         "month": pa.array([f["month"] for f in files], pa.string())})
     listed = ", ".join("'" + p.replace("'", "''") + "'" for p in place.column("path").to_pylist())
     con = duckdb.connect()
