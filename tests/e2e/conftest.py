@@ -10,6 +10,12 @@ in the first township of the tree, which a small province may leave without hous
 The server's database follows the suite's: the embedded SQLite file by default (as README
 command 1 runs it), a fresh PostgreSQL database when SAFETYNET_TEST_DATABASE_URL is set.
 
+Administrators sign in with a second factor: the demo enrols its administrators and prints their
+otpauth URIs, which the fixture reads from the demo's output; an administrator created by a test
+enrols on the web page it is sent to at first sign-in (`sign_in`) or through the API. Codes are
+single-use, so `DemoSite.code` hands out each time step once (waiting for the next step when the
+three a clock-skew window accepts are spent) and `DemoSite.api` keeps administrators' sessions.
+
 Nothing is skipped: without chromium or the web build the tests fail saying what to install.
 """
 
@@ -32,6 +38,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pyotp
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,15 +65,44 @@ class DemoSite:
     township: str
     users: dict[str, str] = field(default_factory=dict)   # username → password
     database: str = "sqlite"   # the server's database dialect
+    totp: dict[str, str] = field(default_factory=dict)    # username → TOTP seed (administrators)
+    spent: dict[str, int] = field(default_factory=dict)   # username → last time step used
+    sessions: dict[str, http.cookiejar.CookieJar] = field(default_factory=dict)
 
     def url(self, path: str) -> str:
         return self.base_url + path
 
+    def remember_totp(self, username: str, secret: str, spent_at: float | None = None) -> None:
+        """A seed enrolled by a test, and the time whose code it spent confirming."""
+        self.totp[username] = secret
+        if spent_at is not None:
+            self.spent[username] = int(spent_at // 30)
+
+    def code(self, username: str) -> str:
+        """An unspent code of `username`'s second factor, valid for a few seconds more at least:
+        the earliest step the server still accepts (one back, now, one ahead) after the last spent."""
+        totp = pyotp.TOTP(self.totp[username])
+        while True:
+            now = time.time()
+            step = max(int((now + 5) // 30) - 1, self.spent.get(username, -1) + 1)
+            if step <= int(now // 30) + 1:
+                self.spent[username] = step
+                return totp.at(step * 30)
+            time.sleep((int(now // 30) + 1) * 30 - now + 0.2)  # all three spent: the next step
+
     def api(self, username: str) -> ApiClient:
-        """An API client signed in as `username`."""
-        client = ApiClient(self.base_url + "/api/v1")
-        r = client.post("/auth/login", json={"username": username, "password": self.users[username]})
+        """An API client signed in as `username` (an administrator's session is kept and reused:
+        each sign-in spends a code)."""
+        client = ApiClient(self.base_url + "/api/v1", jar=self.sessions.get(username))
+        if username in self.sessions and client.get("/auth/me").status_code == 200:
+            return client
+        body = {"username": username, "password": self.users[username]}
+        r = client.post("/auth/login", json=body)
+        if r.status_code == 401 and r.json()["code"] == "totp_required":
+            r = client.post("/auth/login", json=body | {"totp_code": self.code(username)})
         assert r.status_code == 200, r.text
+        if username in self.totp:
+            self.sessions[username] = client.jar
         return client
 
 
@@ -82,10 +118,10 @@ class Answer:
 class ApiClient:
     """A minimal JSON client with a cookie jar (the session cookie), on the standard library."""
 
-    def __init__(self, base: str) -> None:
+    def __init__(self, base: str, jar: http.cookiejar.CookieJar | None = None) -> None:
         self.base = base
-        cookies = urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
-        self.opener = urllib.request.build_opener(cookies)
+        self.jar = jar if jar is not None else http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
 
     def _send(self, method: str, path: str, params: dict | None = None,
               json_body: dict | None = None) -> Answer:
@@ -146,11 +182,23 @@ def _township(detail: dict) -> str:
     return next(r["code"] for r in detail["region_path"] if r["level"] == "township")
 
 
-def _prepare(base: str) -> tuple[dict, dict, str, dict[str, str]]:
+def _demo_totp(log: Path) -> dict[str, str]:
+    """The demo administrators' seeds, from the otpauth URIs `safetynet demo` prints."""
+    seeds = {}
+    for uri in re.findall(r"otpauth://totp/\S+", log.read_text()):
+        parsed = pyotp.parse_uri(uri)
+        seeds[parsed.name] = parsed.secret
+    assert {"province_admin", "city_admin", "county_admin"} <= seeds.keys(), \
+        f"`safetynet demo` printed no second factor of its administrators:\n{log.read_text()[-3000:]}"
+    return seeds
+
+
+def _prepare(site: DemoSite) -> tuple[dict, dict, str, dict[str, str]]:
     """Pick two households in different townships and create the test accounts bound to the first."""
-    with ApiClient(base + "/api/v1") as admin:
-        r = admin.post("/auth/login", json={"username": "province_admin", "password": DEMO_PASSWORD})
-        assert r.status_code == 200, r.text
+    site.users.update({name: DEMO_PASSWORD for name in (
+        "province_admin", "city_admin", "county_admin", "caseworker", "reviewer", "grid_worker",
+        "liaison_medical", "charity", "auditor", "data_officer")})
+    with site.api("province_admin") as admin:
         # a dibao household with more than one member makes the richest detail page
         items = admin.get("/households", params={"tier": "dibao", "page_size": 200}).json()["items"]
         chosen = next((h for h in items if h["members"] > 1), items[0])
@@ -164,9 +212,7 @@ def _prepare(base: str) -> tuple[dict, dict, str, dict[str, str]]:
                 other = {**h, "detail": d}
                 break
         assert other is not None, "the demo province has households in one township only"
-        users = {name: DEMO_PASSWORD for name in (
-            "province_admin", "city_admin", "county_admin", "caseworker", "reviewer", "grid_worker",
-            "liaison_medical", "charity", "auditor", "data_officer")}
+        users = dict(site.users)
         for username, role, region in (("e2e_caseworker", "township_caseworker", township),
                                        ("e2e_grid", "grid_worker", detail["grid_code"])):
             r = admin.post("/users", json={"username": username, "password": E2E_PASSWORD, "role": role,
@@ -210,8 +256,13 @@ def demo_site(tmp_path_factory) -> Iterator[DemoSite]:  # noqa: ANN001
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     with _server_database() as database_url:
-        env = {**os.environ, "SAFETYNET_DATA_DIR": str(data)}
+        env = {**os.environ, "SAFETYNET_DATA_DIR": str(data),
+               # every browser and API client of the suite signs in from 127.0.0.1, and several tests
+               # fail sign-ins on purpose (wrong passwords, lockouts): over the session they would add
+               # up to the per-address limit meant for one client
+               "SAFETYNET_LOGIN_RATE_LIMIT_ATTEMPTS": "500"}
         env.pop("SAFETYNET_DATABASE_URL", None)
+        env.pop("SAFETYNET_SESSION_COOKIE_SECURE", None)  # as README command 1: the demo decides
         if database_url:
             env["SAFETYNET_DATABASE_URL"] = database_url
         log = data.parent / "server.log"
@@ -223,10 +274,11 @@ def demo_site(tmp_path_factory) -> Iterator[DemoSite]:  # noqa: ANN001
             )
         try:
             _wait_healthy(base, proc, log)
-            household, other, township, users = _prepare(base)
-            yield DemoSite(base_url=base, data_dir=data, persons=DEMO_PERSONS, household=household,
-                           other_household=other, township=township, users=users,
-                           database="postgresql" if database_url else "sqlite")
+            site = DemoSite(base_url=base, data_dir=data, persons=DEMO_PERSONS, household={},
+                            other_household={}, township="", totp=_demo_totp(log),
+                            database="postgresql" if database_url else "sqlite")
+            site.household, site.other_household, site.township, site.users = _prepare(site)
+            yield site
         finally:
             proc.terminate()
             try:
@@ -283,12 +335,28 @@ def new_page(browser, request):  # noqa: ANN001, ANN201
 
 
 def sign_in(page, site: DemoSite, username: str, password: str | None = None) -> None:  # noqa: ANN001
-    """Sign in through the form and wait for the admin layout."""
+    """Sign in through the form and wait for the admin layout. An administrator enters a code
+    when asked, or — at first sign-in — sets up the second factor on the page it is sent to."""
     page.goto(site.url("/login"))
     field(page, "username").fill(username)
     field(page, "password").fill(password or site.users[username])
     page.get_by_test_id("login-submit").click()
-    page.get_by_test_id("user-name").wait_for()
+    signed_in, asked, enrol = (page.get_by_test_id(t) for t in ("user-name", "totp", "totp-secret"))
+    signed_in.or_(asked).or_(enrol).first.wait_for()
+    if enrol.is_visible():
+        enrol_second_factor(page, site, username)
+    elif asked.is_visible():
+        field(page, "totp").fill(site.code(username))
+        page.get_by_test_id("login-submit").click()
+    signed_in.wait_for()
+
+
+def enrol_second_factor(page, site: DemoSite, username: str) -> None:  # noqa: ANN001
+    """On the enrolment page: read the key shown (groups of four), confirm a code of it."""
+    secret = page.get_by_test_id("totp-secret").inner_text().replace(" ", "")
+    site.remember_totp(username, secret)
+    field(page, "totp-code").fill(site.code(username))
+    page.get_by_test_id("totp-confirm").click()
 
 
 def field(page, test_id: str):  # noqa: ANN001, ANN201

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 import pyotp
 import pytest
@@ -238,9 +239,11 @@ def _create_user(site: DemoSite, username: str, role: str, region: str) -> None:
 def test_administrator_with_two_factor_is_asked_for_the_code(demo_site: DemoSite, new_page):
     county = demo_site.household["detail"]["region_path"][2]["code"]
     _create_user(demo_site, "e2e_totp_admin", "county_admin", county)
-    with demo_site.api("e2e_totp_admin") as me:
+    with demo_site.api("e2e_totp_admin") as me:  # signed in to enrol only (an administrator must)
         secret = me.post("/auth/totp/setup").json()["secret"]
-        r = me.post("/auth/totp/confirm", json={"code": pyotp.TOTP(secret).now()})
+        now = time.time()
+        r = me.post("/auth/totp/confirm", json={"code": pyotp.TOTP(secret).at(now)})
+        demo_site.remember_totp("e2e_totp_admin", secret, spent_at=now)
         assert r.status_code == 200, r.text
     page = new_page()
     page.goto(demo_site.url("/login"))
@@ -249,7 +252,7 @@ def test_administrator_with_two_factor_is_asked_for_the_code(demo_site: DemoSite
     field(page, "password").fill(E2E_PASSWORD)
     page.get_by_test_id("login-submit").click()
     expect(page.get_by_test_id("login-error")).to_contain_text("动态验证码")
-    field(page, "totp").fill(pyotp.TOTP(secret).now())
+    field(page, "totp").fill(demo_site.code("e2e_totp_admin"))  # codes are single-use: not the one confirmed
     page.get_by_test_id("login-submit").click()
     expect(page.get_by_test_id("user-name")).to_have_text("测试·e2e_totp_admin")
 

@@ -1,6 +1,6 @@
 import { createRouter, createWebHistory } from 'vue-router'
 import { setUnauthorisedHandler } from './api'
-import { can, loadMe, session } from './session'
+import { can, loadMe, mustEnrol, session } from './session'
 import AdminLayout from './layouts/AdminLayout.vue'
 import { MENU } from './menu'
 
@@ -23,6 +23,8 @@ const pages = {
 
 const routes = [
   { path: '/login', name: 'login', component: () => import('./views/LoginView.vue'), meta: { public: true } },
+  // an administrator's second factor, before anything else (outside the layout: nothing else loads)
+  { path: '/account/totp', name: 'totp-enrol', component: () => import('./views/TotpEnrol.vue') },
   {
     path: '/',
     component: AdminLayout,
@@ -76,6 +78,11 @@ router.beforeEach(async (to) => {
   if (!session.loaded) await loadMe().catch(() => null)
   if (to.meta.public) return true
   if (!session.me) return { name: 'login', query: to.fullPath !== '/' ? { redirect: to.fullPath } : {} }
+  if (mustEnrol()) {
+    if (to.name === 'totp-enrol') return true
+    return { name: 'totp-enrol', query: to.fullPath !== '/' ? { redirect: to.fullPath } : {} }
+  }
+  if (to.name === 'totp-enrol') return firstAllowed()  // enrolled already
   if (to.name === 'home') return firstAllowed()
   if (to.meta.cap && !can(to.meta.cap)) return { name: 'forbidden' }
   return true

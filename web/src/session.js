@@ -16,6 +16,12 @@ export async function loadMe() {
   return session.me
 }
 
+/** An administrator signed in without a confirmed second factor: only the enrolment page is open
+ * to them (the server answers 403 totp_enrolment_required to everything else). */
+export function mustEnrol() {
+  return !!(session.me && session.me.totp_enrolment_required)
+}
+
 export function can(capability) {
   return !!(session.me && (session.me.capabilities || []).includes(capability))
 }

@@ -21,6 +21,19 @@ export default {
     sessionsNote: 'Once changed, your sign-ins on other devices or browsers end; this page stays signed in.',
     required: 'Enter your current password and the new one', mismatch: 'The two new passwords differ',
     done: 'Password changed; {n} other sign-in(s) ended',
+    policyStrength: 'Nor a common or patterned password (such as password12, aaaaaaaaa1, keyboard rows or dates).',
+  },
+  totp: {
+    title: 'Set up two-factor sign-in',
+    intro: 'Administrator accounts must set up two-factor sign-in before using the platform. In an '
+      + 'authenticator app on your phone (Microsoft Authenticator, Google Authenticator or any TOTP app) add '
+      + 'an account: type in the key below or paste the setup link into an app that takes it, then enter '
+      + 'the 6 digits the app shows.',
+    secret: 'Key (type it in; spaces optional)', uri: 'Setup link (otpauth URI)', code: 'Code',
+    codeHint: 'The 6 digits your authenticator app shows', confirm: 'Confirm', signOut: 'Sign out',
+    required: 'Enter the 6-digit code',
+    newSecretNote: 'Each visit to this page makes a new key: use the one shown now. Afterwards every '
+      + 'sign-in asks for a code, and each code works once.',
   },
   tierHistory: {
     tier: 'Tier', since: 'Since', until: 'Until', current: 'Current', household: 'Household',

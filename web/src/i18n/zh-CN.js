@@ -18,6 +18,17 @@ export default {
     sessionsNote: '修改成功后，您在其他设备或浏览器上的登录将全部失效，本页面保持登录。',
     required: '请填写当前密码和新密码', mismatch: '两次输入的新密码不一致',
     done: '密码已修改，其他 {n} 处登录已退出',
+    policyStrength: '不能使用常见密码或有明显规律的密码（如 password12、aaaaaaaaa1、键盘连续按键、日期）。',
+  },
+  totp: {
+    title: '绑定动态口令',
+    intro: '管理员账户须先绑定动态口令（双因素认证）才能使用系统。请在手机上的身份验证器应用'
+      + '（如 Microsoft Authenticator、Google Authenticator 等支持 TOTP 的应用）中添加账户：手动输入下面的密钥，'
+      + '或把配置链接粘贴到支持的应用中；然后输入应用显示的 6 位数字完成绑定。',
+    secret: '密钥（手动输入，空格可省略）', uri: '配置链接（otpauth URI）', code: '验证码',
+    codeHint: '输入验证器应用中显示的 6 位数字', confirm: '确认绑定', signOut: '退出登录',
+    required: '请输入 6 位验证码',
+    newSecretNote: '每次打开本页都会生成新的密钥，请以本页当前显示的为准。绑定后，每次登录都需输入验证码，且每个验证码只能使用一次。',
   },
   tierHistory: {
     tier: '救助类别', since: '起始日期', until: '截止日期', current: '至今', household: '所属家庭',
