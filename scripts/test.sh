@@ -1,24 +1,13 @@
 #!/usr/bin/env bash
 # Command 2 of the README: the whole test suite, on SQLite and then on PostgreSQL
-# (127.0.0.1:5432; started here if it is not running).
+# (127.0.0.1:5432; installed and started here if it is missing: scripts/postgres.sh).
 set -euo pipefail
-source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+source "$here/bootstrap.sh"
 
 PG_URL="${SAFETYNET_TEST_PG_URL:-postgresql://postgres@127.0.0.1:5432/postgres}"
 
-ensure_postgres() {
-  if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then return 0; fi
-  echo "==> starting PostgreSQL"
-  if command -v pg_ctlcluster >/dev/null 2>&1 && [ -d /etc/postgresql ]; then
-    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -V | tail -1)" main start || true
-  fi
-  for _ in $(seq 1 30); do
-    pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && return 0
-    sleep 1
-  done
-  echo "PostgreSQL is not reachable on 127.0.0.1:5432; the suite must run on it too" >&2
-  return 1
-}
+source "$here/postgres.sh"
 
 run_pytest() {
   local label="$1"; shift
@@ -36,5 +25,5 @@ run_pytest() {
 
 "${UV[@]}" run --frozen ruff check src tests benchmarks
 run_pytest "SQLite" "$@"
-ensure_postgres
+[ -n "${SAFETYNET_TEST_PG_URL:-}" ] || ensure_postgres  # a server of one's own is one's own business
 SAFETYNET_TEST_DATABASE_URL="$PG_URL" run_pytest "PostgreSQL" "$@"

@@ -26,6 +26,10 @@ class Settings(BaseSettings):
     # default 40 gave 76–90 and 88–103 ms (1M persons, 20 clients, docs/benchmarks.md). A request
     # that runs long (an export, a dispatch) holds one of them.
     server_threads: int = Field(6, ge=1, le=200)
+    # Origins besides the server's own from which pages may send requests that change data
+    # (api/guard.py), comma-separated, e.g. "https://dibao.example.gov.cn" behind a proxy that
+    # rewrites the Host header. Empty: only the server's own origin.
+    allowed_origins: str = ""
     # Sign-in (auth/throttle.py): wrong passwords or codes from one client address before that
     # address is locked out of the account, and for how long (the owner elsewhere signs in still).
     login_lockout_attempts: int = Field(5, ge=1, le=100)
