@@ -26,6 +26,7 @@ from safetynet.analytics import facts
 from safetynet.errors import ConfigurationError
 from safetynet.feeds import service as feeds_service
 from safetynet.feeds.model import FEED_BY_NAME, Kind
+from safetynet.files import private_dir
 from safetynet.registry import store as registry_store
 
 #: Feeds the facts read.
@@ -156,7 +157,7 @@ class DuckDBBackend:
     """Ibis on an in-process DuckDB with a memory limit and a spill directory."""
 
     def __init__(self, temp_dir: Path, *, memory_limit: str = MEMORY_LIMIT) -> None:
-        temp_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(temp_dir)  # spilled rows are personal data
         self.con = ibis.duckdb.connect(memory_limit=memory_limit, temp_directory=str(temp_dir))
 
     def from_arrow(self, name: str, table: pa.Table) -> ir.Table:
@@ -206,7 +207,7 @@ class SparkBackend:
                 "the Spark engine needs the `spark` extra: `uv sync --extra spark` (or "
                 "`pip install 'safetynet[spark]'`) and a Java 17 runtime") from e
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-        temp_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(temp_dir)  # spilled rows are personal data
         builder = (SparkSession.builder.appName("safetynet")
                    .master(os.environ.get("SAFETYNET_SPARK_MASTER", "local[2]"))
                    .config("spark.driver.memory", os.environ.get("SAFETYNET_SPARK_DRIVER_MEMORY", "4g"))
