@@ -41,19 +41,32 @@ HOUSEHOLDS = [
 ]
 
 
-def _register(engine: Engine, tmp_path: Path) -> Path:
-    households = [[no, VILLAGE, "urban", "", "", ""] for no, _, _ in HOUSEHOLDS]
+# households elsewhere (region, household, registered tier, members): another township of the
+# same county, another county of the same city, a county of another city
+ELSEWHERE = [
+    ("370402002001", "HH0000000006", "dibao", [(make_id("1960-01-01", 61, sex="M"), "钱进", "1960-01-01",
+                                                  "head", "300")]),
+    ("370403001001", "HH0000000007", "", [(make_id("1970-02-02", 71, "370403", sex="F"), "吴梅", "1970-02-02",
+                                            "head", "")]),
+    ("370102001001", "HH0000000008", "dibao_edge", [(make_id("1965-03-03", 81, "370102", sex="M"), "郑山",
+                                                      "1965-03-03", "head", "2000")]),
+]
+
+
+def _register(engine: Engine, tmp_path: Path, *, elsewhere: bool = False) -> Path:
+    everyone = [(VILLAGE, *h) for h in HOUSEHOLDS] + (ELSEWHERE if elsewhere else [])
+    households = [[no, region, "urban", "", "", ""] for region, no, _, _ in everyone]
     persons = [[no, pid, name, "", birth, rel, tier, "2024-01-01" if tier else "", "", "", ""]
-               for no, tier, members in HOUSEHOLDS for pid, name, birth, rel, _ in members]
+               for _, no, tier, members in everyone for pid, name, birth, rel, _ in members]
     registry_service.import_register(engine, directory=write_register(tmp_path / "reg", households, persons),
                                      as_of=dt.date(2025, 1, 1))
     standards_service.import_standards(engine, path=write_csv(tmp_path / "std.csv", STD_HEADER, [
-        ["370402", "urban", "dibao", "2025-01-01", "941", "枣庄市中区2025"],
-        ["370402", "urban", "extremely_poor_basic", "2025-01-01", "1255", "枣庄市中区2025"]]))
+        [county, "urban", kind, "2025-01-01", amount, "2025"] for county in ("370402", "370403", "370102")
+        for kind, amount in (("dibao", "941"), ("extremely_poor_basic", "1255"))]))
     feeds = tmp_path / "feeds"
     write_csv(feeds / "social_insurance_202507.csv", [*COMMON, "month", "kind", "employer", "amount"], [
         [f"SI{i}", pid, name, MONTH, "wage", "某单位", wage]
-        for i, (_, _, members) in enumerate(HOUSEHOLDS) for pid, name, _, _, wage in members if wage])
+        for i, (_, _, _, members) in enumerate(everyone) for pid, name, _, _, wage in members if wage])
     # the daughter of household 3 is severely disabled: single-person dibao in an edge family
     write_csv(feeds / "disability_202507.csv", [*COMMON, "category", "grade", "issued_on", "status"], [
         ["D1", C2, "赵小红", "physical", "1", "2015-01-01", "valid"]])
@@ -258,15 +271,15 @@ def test_api(engine: Engine, tmp_path: Path, client_as) -> None:  # noqa: ANN001
     assert client.get("/api/v1/assessment-runs/999/changes").status_code == 404
     assert made.json()["actor"] == client.username
 
-    # region scope: the run's own county sees everything; another county sees no totals and
-    # none of the run's households, and cannot start a run outside its region
+    # region scope: the run's own county sees everything; for another county the run does not
+    # exist (not its totals, not its households), and it cannot start a run outside its region
     own = client_as("county_admin", "370402")
     assert own.get(f"/api/v1/assessment-runs/{body['id']}").json()["summary"]["total"]["households"] == 5
     assert own.get(f"/api/v1/assessment-runs/{body['id']}/changes").json()["total"] == changed
     other = client_as("county_admin", "370102")
-    seen = other.get(f"/api/v1/assessment-runs/{body['id']}").json()
-    assert "total" not in seen["summary"] and seen["summary"]["counties"] == []
-    assert other.get(f"/api/v1/assessment-runs/{body['id']}/changes").json()["total"] == 0
+    assert other.get(f"/api/v1/assessment-runs/{body['id']}").status_code == 404
+    assert other.get(f"/api/v1/assessment-runs/{body['id']}/changes").status_code == 404
+    assert body["id"] not in [r["id"] for r in other.get("/api/v1/assessment-runs").json()["items"]]
     assert other.post("/api/v1/assessment-runs", json={"month": MONTH, "region": "3704"}).status_code == 404
     mine = other.post("/api/v1/assessment-runs", json={"month": MONTH})
     assert mine.status_code == 201 and mine.json()["region"] == "370102" and mine.json()["households"] == 0
@@ -306,3 +319,79 @@ def test_cli(settings_env: Path, engine: Engine, tmp_path: Path, monkeypatch) ->
         assert r.exit_code == 2, (args, r.output)
     r = runner.invoke(app, ["show", "999"])
     assert r.exit_code == 1
+
+
+def _figures(run: dict) -> dict:
+    return {k: run[k] for k in ("households", "changed", "monthly_benefit_fen", "changes", "summary")}
+
+
+def test_a_reader_sees_only_their_regions_part_of_a_run(engine: Engine, tmp_path: Path, client_as) -> None:  # noqa: ANN001
+    """Issue 15, item 4: a run over a larger region (the whole register here) is shown to a
+    county, city or township reader as their part only — exactly the figures of a run made for
+    their region — and a run of another region is not there for them at all."""
+    lake = _register(engine, tmp_path, elsewhere=True)
+    whole = service.run_assessment(engine, month=MONTH, actor="op", lake_dir=lake)
+    assert whole["households"] == 8 and whole["region"] is None
+    made_for = {r: service.run_assessment(engine, month=MONTH, region=r, actor="op", lake_dir=lake)
+                for r in ("370402", "3704", "370402001")}
+    assert [made_for[r]["households"] for r in made_for] == [6, 7, 5]
+    url = f"/api/v1/assessment-runs/{whole['id']}"
+    readers = {"370402": client_as("county_admin", "370402"), "3704": client_as("city_admin", "3704"),
+               "370402001": client_as("township_caseworker", "370402001000")}
+    for region, reader in readers.items():
+        part = reader.get(url).json()
+        assert part["scoped_to"] == region and part["persons"] is None, region
+        assert _figures(part) == _figures(made_for[region]), region  # county figures from the summary,
+        # township figures from the run's household rows
+        listed = {r["id"]: r for r in reader.get("/api/v1/assessment-runs").json()["items"]}
+        assert listed[whole["id"]]["households"] == made_for[region]["households"]
+        assert listed[whole["id"]]["monthly_benefit_fen"] == made_for[region]["monthly_benefit_fen"]
+        assert "summary" not in listed[whole["id"]]
+    # a run inside the reader's region is all theirs
+    inside = readers["370402"].get(f"/api/v1/assessment-runs/{made_for['370402001']['id']}").json()
+    assert inside["persons"] == made_for["370402001"]["persons"] and "scoped_to" not in inside
+    # the province sees the whole run (every household is in Shandong)
+    assert _figures(client_as("province_admin", "37").get(url).json()) == _figures(whole)
+    # another city: the whole run's one household there, none of the 3704 runs
+    jinan = client_as("county_admin", "370102")
+    listing = jinan.get("/api/v1/assessment-runs").json()
+    assert listing["total"] == 1 and [r["id"] for r in listing["items"]] == [whole["id"]]
+    assert listing["items"][0]["households"] == 1
+    for run in made_for.values():
+        assert jinan.get(f"/api/v1/assessment-runs/{run['id']}").status_code == 404
+        assert jinan.get(f"/api/v1/assessment-runs/{run['id']}/changes").status_code == 404
+    # another township of the same county sees the county run as its part (one household)
+    township2 = client_as("township_caseworker", "370402002000")
+    assert township2.get(f"/api/v1/assessment-runs/{made_for['370402']['id']}").json()["households"] == 1
+    assert township2.get(f"/api/v1/assessment-runs/{made_for['370402001']['id']}").status_code == 404
+    # the operator's CLI sees every run whole
+    assert service.list_runs(engine)["total"] == 4
+
+
+def test_reading_a_runs_households_is_audited(engine: Engine, tmp_path: Path, client_as) -> None:  # noqa: ANN001
+    """Issue 15, item 10: the households of a run (income, benefit, tiers) are personal data:
+    each read writes an audit row naming the fields, never their values; a reader without
+    registry.sensitive (the auditor) gets no amounts, as in household detail."""
+    from safetynet.audit.store import audit_log
+
+    lake = _register(engine, tmp_path)
+    run = service.run_assessment(engine, month=MONTH, region="370402", actor="op", lake_dir=lake)
+    caseworker = client_as("township_caseworker", "370402001000")
+    auditor = client_as("auditor", "370402")
+    with engine.connect() as c:
+        start = c.execute(select(func.max(audit_log.c.id))).scalar_one()
+    seen = caseworker.get(f"/api/v1/assessment-runs/{run['id']}/changes", params={"change": "exit"}).json()
+    assert seen["items"][0]["benefit_fen"] == 0 and seen["items"][0]["per_capita_income_fen"] == 300000
+    masked = auditor.get(f"/api/v1/assessment-runs/{run['id']}/changes").json()
+    assert masked["total"] == 3
+    assert all(x["benefit_fen"] is None and x["per_capita_income_fen"] is None for x in masked["items"])
+    assert caseworker.get(f"/api/v1/assessment-runs/{run['id']}").status_code == 200  # totals: no row
+    with engine.connect() as c:
+        rows = c.execute(select(audit_log).where(audit_log.c.id > start).order_by(audit_log.c.id)).all()
+    assert [(r.actor, r.action, r.object_type, r.object_id, json.loads(r.fields)) for r in rows] == [
+        (caseworker.username, "read", "assessment_run", str(run["id"]),
+         ["benefit_fen", "per_capita_income_fen", "registered_tier", "tier"]),
+        (auditor.username, "read", "assessment_run", str(run["id"]), ["registered_tier", "tier"]),
+    ]
+    assert rows[0].purpose == "assessment run changes" and "1 households" in rows[0].detail
+    assert not any("HH0000" in str(tuple(r)) or "300000" in str(tuple(r)) for r in rows)

@@ -2,7 +2,9 @@
 tier changes with masked household numbers. Invalid input answers 422 and an unknown run 404,
 with the shared error body (api/errors.py). The capability is checked
 where the router is included (api/app.py); here every answer is limited to the signed-in
-user's region: a run starts inside it, and results and county figures outside it are left out."""
+user's region: a run starts inside it; a run of another region is not found; a run over a
+larger region shows only the user's part (service.reader_view). Reading a run's households
+(income, benefit, tiers) is audited like the register's sensitive reads."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from safetynet.api.errors import invalid
 from safetynet.assessment import model, service
+from safetynet.audit.service import record as audit_record
 from safetynet.auth.deps import CurrentUser, current_user, ensure_in_scope
 from safetynet.auth.errors import ApiError
 
@@ -48,29 +51,39 @@ async def start_run(body: RunBody, request: Request,
     return JSONResponse(result, status_code=201)
 
 
-@router.get("", summary="Runs, newest first 批量认定记录")
-def list_runs(request: Request, month: str | None = None, page: int = 1, page_size: int = 20) -> JSONResponse:
+@router.get("", summary="Runs with households of your region, newest first 批量认定记录")
+def list_runs(request: Request, month: str | None = None, page: int = 1, page_size: int = 20,
+              user: CurrentUser = Depends(current_user)) -> JSONResponse:
     try:
         return JSONResponse(service.list_runs(request.app.state.engine, month=month, page=page,
-                                              page_size=page_size))
+                                              page_size=page_size, scope=user.scope_prefix))
     except model.AssessmentInputError as e:
         raise _invalid(e) from e
 
 
-@router.get("/{run_id}", summary="One run: summary by county, provenance, timings")
+@router.get("/{run_id}", summary="One run: summary by county (your region's part), provenance, timings")
 def get_run(run_id: int, request: Request, user: CurrentUser = Depends(current_user)) -> JSONResponse:
-    return JSONResponse(service.scoped_run(service.get_run(request.app.state.engine, run_id=run_id),
-                                           user.scope_prefix))  # NotFoundError: 404 by the app
+    # NotFoundError (unknown, or nothing of the user's region): 404 by the app
+    return JSONResponse(service.reader_view(request.app.state.engine, run_id=run_id, scope=user.scope_prefix))
 
 
 @router.get("/{run_id}/changes", summary="Households of a run by tier change (numbers masked) 变化户")
 def changes(run_id: int, request: Request, change: str | None = None, county: str | None = None,
             include_unchanged: bool = False, page: int = 1, page_size: int = 50,
             user: CurrentUser = Depends(current_user)) -> JSONResponse:
+    """Each household's tiers, and with registry.sensitive its income and benefit (null
+    otherwise, as in household detail). The read is audited (field names, never values)
+    before it is answered."""
+    amounts = user.can("registry.sensitive")
+    engine = request.app.state.engine
     try:
-        out = service.list_changes(request.app.state.engine, run_id=run_id, change=change, county=county,
+        out = service.list_changes(engine, run_id=run_id, change=change, county=county,
                                    include_unchanged=include_unchanged, page=page, page_size=page_size,
-                                   scope=user.scope_prefix)
+                                   scope=user.scope_prefix, amounts=amounts)
     except model.AssessmentInputError as e:
         raise _invalid(e) from e
+    audit_record(engine, actor=user, action="read", object_type="assessment_run", object_id=str(run_id),
+                 fields=service.changes_fields(amounts=amounts), purpose="assessment run changes",
+                 detail=f"{len(out['items'])} households, page {out['page']}; change "
+                        f"{change or ('any' if include_unchanged else 'changed')}; county {county or 'all'}")
     return JSONResponse(out)

@@ -142,3 +142,55 @@ def summarize(counties: np.ndarray, registered: np.ndarray, assessed: np.ndarray
         rows.append({"code": code, "name": names.get(code, ""),
                      **_counts(reg[m], assessed[m], changes[m], benefit_fen[m])})
     return {"total": total, "counties": rows}
+
+
+# --- a reader's part of a run ------------------------------------------------------------------
+
+def empty_counts() -> dict:
+    """The counts of no household (the shape of a summary's total or county entry)."""
+    return {"households": 0, "monthly_benefit_fen": 0, "assessed": dict.fromkeys(TIERS, 0),
+            "registered": dict.fromkeys(TIERS, 0), "changes": {c.value: 0 for c in Change},
+            "changes_by_tier": {c.value: {} for c in Change}}
+
+
+def add_counts(into: dict, part: dict) -> dict:
+    """`into` plus `part` (both shaped as `empty_counts`): every figure is a count or a sum, so a
+    region's total is the sum of its counties' entries."""
+    into["households"] += part["households"]
+    into["monthly_benefit_fen"] += part["monthly_benefit_fen"]
+    for key in ("assessed", "registered", "changes"):
+        for k, n in part[key].items():
+            into[key][k] = into[key].get(k, 0) + n
+    for change, tiers in part["changes_by_tier"].items():
+        mine = into["changes_by_tier"].setdefault(change, {})
+        for t, n in tiers.items():
+            mine[t] = mine.get(t, 0) + n
+    # the summary's order of tiers (deepest first)
+    into["changes_by_tier"] = {c: {t: v[t] for t in TIERS if v.get(t)}
+                               for c, v in into["changes_by_tier"].items()}
+    return into
+
+
+def counts_of_groups(groups: list[tuple[str | None, str, str, int, int]]) -> dict:
+    """`empty_counts` filled from result rows grouped as (registered tier, assessed tier, change,
+    households, benefit fen) — `summarize`'s figures for those households."""
+    out = empty_counts()
+    for registered, assessed, change, n, benefit in groups:
+        reg = rule_tier(np.array([registered], dtype=object))[0]
+        add_counts(out, {"households": n, "monthly_benefit_fen": int(benefit or 0),
+                         "assessed": {assessed: n}, "registered": {str(reg): n}, "changes": {change: n},
+                         "changes_by_tier": {change: {str(reg) if change in (Change.exit, Change.down)
+                                                      else assessed: n}}})
+    return out
+
+
+def run_region_relation(run_region: str | None, scope: str) -> str:
+    """How a run over `run_region` (None: the whole register) stands to a reader's region
+    `scope`: "inside" it (the run is all theirs), "covers" it (the run holds other regions'
+    households too) or "apart" (nothing of theirs)."""
+    region = run_region or ""
+    if region.startswith(scope):
+        return "inside"
+    if scope.startswith(region):
+        return "covers"
+    return "apart"

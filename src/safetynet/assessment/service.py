@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Connection, Engine, func, or_, select, update
 
 import safetynet
 from safetynet.analytics.adapter import to_assess_inputs
@@ -204,32 +204,73 @@ def check_page(page: int, page_size: int) -> tuple[int, int]:
     return page, page_size
 
 
-def list_runs(engine: Engine, *, month: str | None = None, page: int = 1, page_size: int = 20) -> dict:
-    """Runs newest first: {items, total, page, page_size} (items without the county detail)."""
+def list_runs(engine: Engine, *, month: str | None = None, page: int = 1, page_size: int = 20,
+              scope: str | None = None) -> dict:
+    """Runs newest first: {items, total, page, page_size} (items without the county detail).
+    `scope` (a reader's region prefix): only runs with households of that region, each as
+    `reader_view` shows it; None: every run as it is (the operator's CLI)."""
     check_page(page, page_size)
     if month is not None:
         model.check_month(month)
     r = store.assessment_runs
     where = [r.c.month == month] if month else []
+    if scope:
+        # the run lies inside the region, or covers it (the whole register, or a region above)
+        above = [scope[:n] for n in (2, 4, 6, 9, 12) if n < len(scope)]
+        where.append(or_(r.c.region.is_(None), r.c.region.startswith(scope), r.c.region.in_(above)))
     with engine.connect() as conn:
         total = conn.execute(select(func.count()).select_from(r).where(*where)).scalar_one()
         rows = conn.execute(select(r).where(*where).order_by(r.c.id.desc())
                             .limit(page_size).offset((page - 1) * page_size)).all()
-    return {"items": [_run_dict(x, full=False) for x in rows], "total": total, "page": page,
-            "page_size": page_size}
+        items = [_reader_view(conn, _run_dict(x, full=True), scope) for x in rows]
+    return {"items": [{k: v for k, v in x.items() if k not in _DETAIL} for x in items], "total": total,
+            "page": page, "page_size": page_size}
 
 
-def scoped_run(run: dict, scope: str) -> dict:
-    """What a reader bound to region `scope` may see of a run: the whole summary when the run
-    lies inside their region; otherwise only the counties that overlap it, without the run's
-    totals (figures of other regions)."""
-    if (run.get("region") or "").startswith(scope):
+_DETAIL = ("summary", "provenance", "timings")
+
+
+def reader_view(engine: Engine, *, run_id: int, scope: str | None) -> dict:
+    """One run as a reader bound to region `scope` may see it (see `_reader_view`);
+    NotFoundError for a run with nothing of their region, exactly as for a missing one."""
+    run = get_run(engine, run_id=run_id)
+    with engine.connect() as conn:
+        return _reader_view(conn, run, scope)
+
+
+def _reader_view(conn: Connection, run: dict, scope: str | None) -> dict:
+    """A run inside the reader's region is all theirs. A run over a larger region (the whole
+    register, the province for a county) is shown as the reader's part only: totals and counties
+    over its households in the reader's region — from the summary's county entries for a county
+    or above, from the run's result rows below that — and `persons` null (the run keeps no
+    per-household person count). A run of another region is not found."""
+    if not scope:
         return run
-    summary = dict(run["summary"])
-    summary["counties"] = [c for c in summary.get("counties", [])
-                           if c["code"].startswith(scope) or scope.startswith(c["code"])]
-    summary.pop("total", None)
-    return run | {"summary": summary, "scoped_to": scope}
+    relation = model.run_region_relation(run["region"], scope)
+    if relation == "apart":
+        raise _not_found(run["id"])
+    counties = run["summary"].get("counties", [])
+    if relation == "inside" or (counties and all(c["code"].startswith(scope) for c in counties)):
+        return run
+    if len(scope) <= 6:
+        mine = [c for c in counties if c["code"].startswith(scope)]
+        total = model.empty_counts()
+        for c in mine:
+            model.add_counts(total, {k: v for k, v in c.items() if k not in ("code", "name")})
+    else:
+        a = store.assessment_results
+        groups = conn.execute(
+            select(a.c.registered_tier, a.c.tier, a.c.change, func.count(), func.sum(a.c.benefit_fen))
+            .where(a.c.run_id == run["id"], a.c.region_code.startswith(scope))
+            .group_by(a.c.registered_tier, a.c.tier, a.c.change)).all()
+        total = model.counts_of_groups([tuple(g) for g in groups])
+        names = {c["code"]: c["name"] for c in counties}
+        county = scope[:6]
+        mine = [{"code": county, "name": names.get(county, ""), **total}] if total["households"] else []
+    return run | {"households": total["households"], "persons": None,
+                  "changed": total["households"] - total["changes"][model.Change.unchanged.value],
+                  "monthly_benefit_fen": total["monthly_benefit_fen"], "changes": total["changes"],
+                  "summary": {"total": total, "counties": mine}, "scoped_to": scope}
 
 
 def get_run(engine: Engine, *, run_id: int) -> dict:
@@ -238,23 +279,41 @@ def get_run(engine: Engine, *, run_id: int) -> dict:
     with engine.connect() as conn:
         row = conn.execute(select(r).where(r.c.id == run_id)).first()
     if row is None:
-        raise NotFoundError(f"assessment run {run_id} not found; list runs with `safetynet assessment list`")
+        raise _not_found(run_id)
     return _run_dict(row, full=True)
+
+
+def _not_found(run_id: int) -> NotFoundError:
+    return NotFoundError(f"assessment run {run_id} not found; list runs with `safetynet assessment list`")
+
+
+# A household's figures in a run's changes that are personal data (its income, benefit and
+# tiers): the audit row of a read names them; `amounts=False` leaves the money out.
+CHANGES_AMOUNTS = ("benefit_fen", "per_capita_income_fen")
+CHANGES_PERSONAL = ("registered_tier", "tier", *CHANGES_AMOUNTS)
+
+
+def changes_fields(*, amounts: bool) -> list[str]:
+    """The personal fields a page of `list_changes` holds (for its audit row)."""
+    return [f for f in CHANGES_PERSONAL if amounts or f not in CHANGES_AMOUNTS]
 
 
 def list_changes(engine: Engine, *, run_id: int, change: str | None = None, county: str | None = None,
                  include_unchanged: bool = False, page: int = 1, page_size: int = 50,
-                 scope: str | None = None) -> dict:
+                 scope: str | None = None, amounts: bool = True) -> dict:
     """The households of a run with their tier change, household numbers masked:
     {items, total, page, page_size}. Without `change`, only households that changed (unless
     `include_unchanged`). `scope`: only households whose region code starts with it (the
-    reader's region)."""
+    reader's region; a run with none of them is not found). `amounts=False`: each household's
+    benefit and income null (a reader who may not see them elsewhere: registry.sensitive)."""
     check_page(page, page_size)
     change = model.check_change(change)
     if county is not None and not (county.isdigit() and len(county) == 6):
         raise model.AssessmentInputError("county",
                                          f"not a county code: {county!r}; use 6 digits (e.g. 370402)")
-    get_run(engine, run_id=run_id)  # NotFoundError for an unknown run
+    run = get_run(engine, run_id=run_id)  # NotFoundError for an unknown run
+    if scope and model.run_region_relation(run["region"], scope) == "apart":
+        raise _not_found(run_id)
     a = store.assessment_results
     where = [a.c.run_id == run_id]
     if change:
@@ -272,8 +331,10 @@ def list_changes(engine: Engine, *, run_id: int, change: str | None = None, coun
     items = [{"household_id": x.household_id, "household_no": mask_household_no(x.household_no),
               "county_code": x.county_code, "registered_tier": x.registered_tier or "none",
               "tier": x.tier, "tier_label": model.TIER_LABELS.get(x.tier, x.tier), "change": x.change,
-              "change_label": model.CHANGE_LABELS[x.change], "benefit_fen": x.benefit_fen,
-              "per_capita_income_fen": x.per_capita_income_fen, "dibao_standard_fen": x.dibao_standard_fen}
+              "change_label": model.CHANGE_LABELS[x.change],
+              "benefit_fen": x.benefit_fen if amounts else None,
+              "per_capita_income_fen": x.per_capita_income_fen if amounts else None,
+              "dibao_standard_fen": x.dibao_standard_fen}
              for x in rows]
     return {"items": items, "total": total, "page": page, "page_size": page_size}
 
