@@ -184,3 +184,26 @@ def test_audit_search_filters_pages_and_stays_in_region(client_as):
     assert here.get("/api/v1/audit", params={"actor": here.username, "action": "login"}).json()["total"] == 1
     bad = here.get("/api/v1/audit", params={"from": "yesterday"})
     assert bad.status_code == 422 and bad.json()["field"] == "from"
+
+
+def test_a_search_by_a_whole_identity_number_is_audited(client_as, register):
+    """Issue 15, item 10: whether a given person is in the register is personal data; a search by
+    a full identity number (field or free text) writes a row naming the field, not the number.
+    Searches by the last 4 characters or by name do not."""
+    engine = client_as.engine
+    with engine.connect() as c:
+        number = c.execute(select(persons.c.id_number).where(persons.c.id == register["张建国"])).scalar_one()
+    grid = client_as("grid_worker", VILLAGE + "01")
+    start = _last_id(engine)
+    for params in ({"id_number": number}, {"q": number}, {"q": number[:6] + " " + number[6:]},
+                   {"id_number": number[-4:]}, {"name": "张建国"}, {"q": "张建"}):
+        r = grid.get("/api/v1/households", params=params)
+        assert r.status_code == 200, (params, r.text)
+    unknown = number[:-1] + ("1" if number[-1] == "0" else "0")  # not registered: a probe, audited too
+    assert grid.get("/api/v1/households", params={"id_number": unknown}).json()["total"] == 0
+    rows = _rows(engine, start)
+    got = [(r["actor"], r["action"], r["object_type"], r["fields"], r["purpose"], r["detail"]) for r in rows]
+    assert got == [
+        (grid.username, "read", "household_search", '["id_number"]', "household search by full id number",
+         found) for found in ("1 found", "1 found", "1 found", "0 found")]
+    assert not any(number in str(r) or number[-4:] in str(r) or "张建国" in str(r) for r in rows)

@@ -51,7 +51,8 @@ def households(
     user: CurrentUser = Depends(require("registry.read")),
 ) -> JSONResponse:
     """Search households in your region (masked). `total` counts matches up to 10,000;
-    `total_capped` is true when there are more (narrow the search to page beyond them)."""
+    `total_capped` is true when there are more (narrow the search to page beyond them). A search
+    by a whole identity number is audited."""
     try:
         result = search.search_households(
             request.app.state.engine, scope=user.region_code, q=q, name=name, id_number=id_number,
@@ -60,6 +61,10 @@ def households(
         raise _invalid(e) from None
     except NotFoundError:
         raise errors.out_of_region() from None
+    if result.by_full_id_number:  # the field searched by, never its value
+        audit_record(request.app.state.engine, actor=user, action="read", object_type="household_search",
+                     fields=["id_number"], purpose="household search by full id number",
+                     detail=f"{result.total} found")
     return JSONResponse(result.as_dict())
 
 

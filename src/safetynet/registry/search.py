@@ -74,6 +74,9 @@ class Page:
     page: int
     page_size: int
     total_capped: bool = False
+    # searched by a whole identity number (`id_number`, or `q` shaped as one): the caller audits
+    # it, as finding whether a given person is registered reads personal data
+    by_full_id_number: bool = False
 
     def as_dict(self) -> dict:
         return {"items": self.items, "total": self.total, "total_capped": self.total_capped,
@@ -402,7 +405,9 @@ def search_households(
         if total > TOTAL_CAP:
             rows = conn.execute(ordered_page, params).all()
     items = [_household_item(row) for row in rows]
-    return Page(items, min(total, TOTAL_CAP), page, page_size, total_capped=total > TOTAL_CAP)
+    _, _, _, id_kind, free, _ = shape
+    return Page(items, min(total, TOTAL_CAP), page, page_size, total_capped=total > TOTAL_CAP,
+                by_full_id_number="full" in (id_kind, free and free[0]))
 
 
 def _tier_condition(kind: str):  # noqa: ANN202
