@@ -111,7 +111,7 @@ def valid_check_digit_mask(numbers: np.ndarray) -> np.ndarray:
 
 
 def mask_id_number(number: str) -> str:
-    """Display convention (DOMAIN.md §6): first 6 + last 4 digits."""
+    """Display convention (docs/policy.md §6): first 6 + last 4 digits."""
     if len(number) < 10:
         return "*" * len(number)
     return number[:6] + "*" * (len(number) - 10) + number[-4:]

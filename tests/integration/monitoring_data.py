@@ -1,6 +1,6 @@
 """Hand-made minimal data for the monitoring engine's rule tests: a tiny register, feed files in the
-delivery contract's CSV form (spec/feeds.md), batch-assessment rows, one monitor run, and the warnings
-a rule raised in a month."""
+delivery contract's CSV form (docs/contracts/feeds.md), batch-assessment rows, one monitor run, and
+the warnings a rule raised in a month."""
 
 from __future__ import annotations
 

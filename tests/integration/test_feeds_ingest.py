@@ -1,4 +1,4 @@
-"""Department feed ingestion (shared/spec/feeds.md) on SQLite and PostgreSQL."""
+"""Department feed ingestion (docs/contracts/feeds.md) on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 

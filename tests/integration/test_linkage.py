@@ -1,4 +1,4 @@
-"""Record linkage of quarantined feed rows (shared/spec/feeds.md) on SQLite and PostgreSQL."""
+"""Record linkage of quarantined feed rows (docs/contracts/feeds.md) on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 

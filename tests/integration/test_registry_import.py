@@ -1,4 +1,4 @@
-"""Register import per shared/spec/registry.md, on the test database (SQLite or PostgreSQL)."""
+"""Register import per docs/contracts/registry.md, on the test database (SQLite or PostgreSQL)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The assessment contract (shared/spec/assess.md) through the service: outcomes, local
+"""The assessment contract (docs/contracts/assess.md) through the service: outcomes, local
 standards, invalid input, and the vectorised batch against the one-household path."""
 
 from __future__ import annotations

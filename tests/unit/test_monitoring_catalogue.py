@@ -244,7 +244,7 @@ def _unknown_evidence(raw):
 CASES: list[tuple[Callable[[dict], None], str | None, str | None, str]] = [
     (_unknown_key, "income_drop", "threshold", "unknown key; allowed: id, name_zh"),
     (_duplicate_id, "hotline_help", "id", "duplicate rule id"),
-    (_fixed_missing, "earner_death", "id", "a fixed rule (shared/spec/warnings.md) is missing"),
+    (_fixed_missing, "earner_death", "id", "a fixed rule (docs/contracts/warnings.md) is missing"),
     (_unknown_level, "asset_car", "level", "unknown level 'purple'; use one of blue, yellow, orange, red"),
     (_unknown_need, "new_disability", "need", "unknown need 'food'; use one of medical"),
     (_unknown_population, "income_drop", "population", "unknown population 'students'"),

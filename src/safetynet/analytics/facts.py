@@ -14,7 +14,7 @@ Feed rows are matched to persons by `id_number`. A record delivered again with o
 is a correction: only its highest `version` counts (`latest_versions`). Which deliveries
 count (e.g. only those up to the month) is the caller's choice of lake files.
 
-Income mapping (social_insurance `kind` → assessment income item, DOMAIN.md §3):
+Income mapping (social_insurance `kind` → assessment income item, docs/policy.md §3):
 - wage → `wage` (counted)
 - pension → `transfer` (counted: a retirement pension is transfer income), except a pension
   paid by the urban–rural *resident* scheme (payer/`employer` containing

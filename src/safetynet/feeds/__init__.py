@@ -1,1 +1,1 @@
-"""Department data feeds: validate, quarantine, ledger, Parquet lake (shared/spec/feeds.md)."""
+"""Department data feeds: validate, quarantine, ledger, Parquet lake (docs/contracts/feeds.md)."""

@@ -1,5 +1,5 @@
 """The feed load ledger for data officers: every delivered file, when, by whom, with what
-outcome (shared/spec/feeds.md). A department liaison sees only their department's feeds.
+outcome (docs/contracts/feeds.md). A department liaison sees only their department's feeds.
 Read-only; loading stays on the command line for now."""
 
 from __future__ import annotations

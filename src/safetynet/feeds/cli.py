@@ -1,4 +1,4 @@
-"""`safetynet feeds …`: ingest department feed files (shared/spec/feeds.md)."""
+"""`safetynet feeds …`: ingest department feed files (docs/contracts/feeds.md)."""
 
 from __future__ import annotations
 

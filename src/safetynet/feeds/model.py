@@ -1,4 +1,4 @@
-"""The feed contract (shared/spec/feeds.md) as data, and the file-name rule.
+"""The feed contract (docs/contracts/feeds.md) as data, and the file-name rule.
 
 Pure: no I/O, no database. Which specific columns are *required* is not spelled out in the
 contract; the choice here is each feed's identifying fields (its event date, kind, amount

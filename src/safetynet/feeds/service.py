@@ -67,7 +67,7 @@ class LoadReport:
     load_id: int | None = None
 
     def as_dict(self) -> dict:
-        """Exactly the keys of shared/spec/feeds.md."""
+        """Exactly the keys of docs/contracts/feeds.md."""
         return {"file": self.file, "feed": self.feed, "month": self.month, "status": self.status,
                 "rows": self.rows, "accepted": self.accepted, "linked": self.linked,
                 "quarantined": self.quarantined, "duplicate": self.duplicate,

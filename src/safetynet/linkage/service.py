@@ -1,4 +1,4 @@
-"""Record linkage of quarantined feed rows (shared/spec/feeds.md): a row whose id_number is
+"""Record linkage of quarantined feed rows (docs/contracts/feeds.md): a row whose id_number is
 missing or invalid is matched to a registry person on name, birth date, region, sex, the
 mistyped id number and (hotline) the phone.
 

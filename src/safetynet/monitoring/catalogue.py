@@ -28,7 +28,7 @@ from safetynet.feeds.model import FEED_BY_NAME
 PACKAGED = Path(__file__).with_name("catalogue.yaml")
 ENV_VAR = "SAFETYNET_MONITORING_CATALOGUE"
 
-#: Rule ids other systems rely on (shared/spec/warnings.md): a catalogue must keep all of them.
+#: Rule ids other systems rely on (docs/contracts/warnings.md): a catalogue must keep all of them.
 FIXED_RULE_IDS = (
     "medical_oop_large", "income_drop", "new_disability", "earner_death", "recipient_death",
     "new_unemployment", "education_cost", "disaster_loss", "hotline_help", "anti_relapse",
@@ -37,7 +37,7 @@ FIXED_RULE_IDS = (
 )
 LEVELS = ("blue", "yellow", "orange", "red")  # ascending severity
 LEVEL_LABELS = {"blue": "蓝", "yellow": "黄", "orange": "橙", "red": "红"}
-#: need → the department a warning is pushed to (DOMAIN.md §5 classified push).
+#: need → the department a warning is pushed to (docs/policy.md §5 classified push).
 NEEDS = {
     "medical": "医疗保障局 medical insurance bureau",
     "education": "教育局 education bureau",
@@ -64,7 +64,7 @@ POPULATION_LABELS = {"extremely_poor": "特困", "dibao": "低保", "dibao_edge"
                      "rigid_expenditure": "刚性支出困难", "anti_relapse": "防返贫监测",
                      "other_concern": "其他关注", "enrolled": "救助对象", "registered": "名册全员",
                      "anyone": "名册内外"}
-#: evidence sources: the feeds of spec/feeds.md, the register itself and the batch assessment
+#: evidence sources: the feeds of docs/contracts/feeds.md, the register itself and the batch assessment
 EVIDENCE = (*FEED_BY_NAME, "registry", "assessment")
 #: parameter units and what `Rule.value` returns for them
 UNITS = {
@@ -397,8 +397,9 @@ class _Checker:
         named = {str(item.get("id")) for item in items if isinstance(item, dict)}
         for fixed in FIXED_RULE_IDS:
             if fixed not in named:
-                self.bad(raw, fixed, "id", "a fixed rule (shared/spec/warnings.md) is missing: keep all of "
-                                           f"{', '.join(FIXED_RULE_IDS)}; change their values, not their ids")
+                self.bad(raw, fixed, "id", "a fixed rule (docs/contracts/warnings.md) is missing: keep "
+                                           f"all of {', '.join(FIXED_RULE_IDS)}; change their values, not "
+                                           "their ids")
         if self.problems:
             raise CatalogueError(self.problems)
         return Catalogue(path=path, description=str(raw.get("description") or ""), rules=tuple(rules))

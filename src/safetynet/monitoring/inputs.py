@@ -21,7 +21,7 @@
 - `tier_moves`: current enrolments overlapping an enrolment of the same person in another household
   (registry.service.overlapping_enrolments).
 
-Counted income follows analytics.facts (DOMAIN.md §3): wages, pensions (except the resident scheme's
+Counted income follows analytics.facts (docs/policy.md §3): wages, pensions (except the resident scheme's
 basic pension) and unemployment benefit.
 """
 

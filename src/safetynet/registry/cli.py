@@ -27,7 +27,7 @@ def import_(
     as_of: str = typer.Option(None, help="Date the register is valid from (YYYY-MM-DD); default today"),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON"),
 ) -> None:
-    """Import a register (shared/spec/registry.md). All-or-nothing unless --partial."""
+    """Import a register (docs/contracts/registry.md). All-or-nothing unless --partial."""
     try:
         as_of_date = dt.date.fromisoformat(as_of) if as_of else None
     except ValueError:

@@ -1,4 +1,4 @@
-"""Registry vocabulary and the register-import contract (shared/spec/registry.md).
+"""Registry vocabulary and the register-import contract (docs/contracts/registry.md).
 
 Plain values only: tiers, relations and the column contract; no database or I/O.
 """
@@ -12,7 +12,7 @@ from safetynet.tabular import Column
 
 
 class Tier(StrEnum):
-    """Ordered by depth of need, deepest first (DOMAIN.md §2)."""
+    """Ordered by depth of need, deepest first (docs/policy.md §2)."""
 
     extremely_poor = "extremely_poor"
     dibao = "dibao"
@@ -76,7 +76,7 @@ def household_tier(member_tiers: list[str], head_tier: str | None = None) -> str
     """The household's tier as a unit: the tier most of its members hold; on a tie the
     head's, then the deeper one. An extremely poor member or a single-person dibao member
     inside an edge family therefore does not lift the whole household
-    (shared/spec/assess.md); a household of one takes its only member's tier."""
+    (docs/contracts/assess.md); a household of one takes its only member's tier."""
     if not member_tiers:
         return Tier.none.value
     counts = Counter(member_tiers)

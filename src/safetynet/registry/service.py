@@ -1,6 +1,6 @@
 """Registry use cases: import a register delivery; read households back.
 
-Import (shared/spec/registry.md) is one transaction: validate both files completely,
+Import (docs/contracts/registry.md) is one transaction: validate both files completely,
 then write the differences against the store. Unchanged rows are not touched, so
 re-importing the same files changes nothing; a changed row bumps its version and the
 old content goes to the *_versions table; membership and tier changes close the open

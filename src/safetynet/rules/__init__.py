@@ -1,5 +1,5 @@
 """Rules as code (OpenFisca): the tier of each person and household, the monthly amounts
-and the explanation (shared/spec/assess.md, DOMAIN.md §2–3).
+and the explanation (docs/contracts/assess.md, docs/policy.md §2–3).
 
 - `entities.py`, `system.py`: the person and household entities; the TaxBenefitSystem, built once.
 - `variables/`: one OpenFisca variable per file, by topic; local standards are input

@@ -1,4 +1,4 @@
-"""`POST /assess` (mounted under /api/v1): the JSON contract of shared/spec/assess.md;
+"""`POST /assess` (mounted under /api/v1): the JSON contract of docs/contracts/assess.md;
 `POST /counterfactual`: the same body, answered by rules/counterfactual.py.
 
 Invalid input answers HTTP 422 with the shared error body (api/errors.py), where
@@ -51,7 +51,7 @@ _ERROR = {"description": "Invalid input: the field path and what valid input loo
 )
 async def assess(request: Request) -> JSONResponse:
     """The tier of each person and of the household, the monthly amounts and every rule tested
-    (shared/spec/assess.md). 200 whatever the outcome when the input is valid."""
+    (docs/contracts/assess.md). 200 whatever the outcome when the input is valid."""
     return await _answer(request, service.assess)
 
 

@@ -1,4 +1,4 @@
-"""`safetynet assess FILE.json`: assess one household (shared/spec/assess.md);
+"""`safetynet assess FILE.json`: assess one household (docs/contracts/assess.md);
 `safetynet counterfactual FILE.json`: its nearest tier boundaries (rules/counterfactual.py).
 
 JSON on stdout; exit 0 when the input was valid whatever the outcome, exit 2 with a message
@@ -58,7 +58,7 @@ def _run(file: Path, use_case: Callable[..., dict]) -> None:
 
 
 def assess(
-    file: Path = typer.Argument(..., help="The household as JSON (shared/spec/assess.md); - for stdin",
+    file: Path = typer.Argument(..., help="The household as JSON (docs/contracts/assess.md); - for stdin",
                                 allow_dash=True),
 ) -> None:
     """Assess one household: tier of each person and of the household, monthly amounts, explanation."""
@@ -66,7 +66,7 @@ def assess(
 
 
 def counterfactual_cli(
-    file: Path = typer.Argument(..., help="The household as JSON (shared/spec/assess.md); - for stdin",
+    file: Path = typer.Argument(..., help="The household as JSON (docs/contracts/assess.md); - for stdin",
                                 allow_dash=True),
 ) -> None:
     """The smallest change of income, or of the dibao standard, that moves the household across its

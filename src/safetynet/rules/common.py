@@ -83,7 +83,7 @@ class CareLevel(Enum):
 
 
 class Tier(Enum):
-    """Deepest first (DOMAIN.md §2)."""
+    """Deepest first (docs/policy.md §2)."""
 
     extremely_poor = "特困 extremely poor"
     dibao = "低保 dibao"

@@ -34,7 +34,7 @@ BOUND_FEN = BOUND_YUAN * 100
 
 
 def counterfactual(payload: Any, *, standards_lookup: service.StandardsLookup | None = None) -> dict:
-    """The baseline assessment of `payload` (shared/spec/assess.md) and, for income up and
+    """The baseline assessment of `payload` (docs/contracts/assess.md) and, for income up and
     down and the dibao standard up and down, the smallest change that moves the household's
     tier. Raises AssessInputError (naming the field) when the input is invalid."""
     lookup = _memo(standards_lookup) if standards_lookup is not None else None

@@ -21,7 +21,7 @@ RIGID = "刚性支出困难家庭认定办法 (民政部 2024)"
 TK_SUPPORT = "国务院关于进一步健全特困人员救助供养制度的意见 (国发〔2016〕14号)"
 
 REFERENCES = {
-    "policy.local_standards": "地方标准: local_policy → 标准库 → 参数默认值 (ARCHITECTURE.md)",
+    "policy.local_standards": "地方标准: local_policy → 标准库 → 参数默认值 (docs/architecture.md)",
     "unit.members": f"{DB} 第七条",
     "income.per_capita": f"{DB} 家庭收入; 不计入家庭收入的项目",
     "assets.deposits": f"{DB} 家庭财产 (货币财产)",

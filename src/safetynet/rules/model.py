@@ -1,4 +1,4 @@
-"""The assessment contract (shared/spec/assess.md): plain dataclasses for the input, and its
+"""The assessment contract (docs/contracts/assess.md): plain dataclasses for the input, and its
 validation. Unknown fields are errors; every problem names the field path
 (`members[0].income_monthly.wage`) and says what valid input looks like. No I/O."""
 

@@ -92,7 +92,7 @@ PERSON_FACTS = (
 # ---------------------------------------------------------------------------------------
 
 def assess(payload: Any, *, standards_lookup: StandardsLookup | None = None) -> dict:
-    """Assess one household given as the JSON contract of shared/spec/assess.md.
+    """Assess one household given as the JSON contract of docs/contracts/assess.md.
 
     Local standards missing from `local_policy` come from `standards_lookup(region,
     registration, as_of)` (a mapping shaped like local_policy, or None) when given and the

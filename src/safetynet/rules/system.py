@@ -15,7 +15,7 @@ PARAMETERS_DIR = RULES_DIR / "parameters"
 
 
 class SafetynetRules(TaxBenefitSystem):
-    """Social-assistance rules (DOMAIN.md §2–3): variables in `variables/`, dated
+    """Social-assistance rules (docs/policy.md §2–3): variables in `variables/`, dated
     parameters with references in `parameters/`."""
 
     def __init__(self) -> None:

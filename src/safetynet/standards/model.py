@@ -1,4 +1,4 @@
-"""Local assistance standards as data (DOMAIN.md §2: [local] values set by each county).
+"""Local assistance standards as data (docs/policy.md §2: [local] values set by each county).
 
 A standard is an amount per person per month for (region, registration, kind) from an
 effective date. Kinds linked to the dibao standard are derived by dated factors from

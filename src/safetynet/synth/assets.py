@@ -1,6 +1,6 @@
 """Asset and list registers: vehicles, property, businesses, anti-relapse targets, cadres.
 
-Baselines follow the asset tests (DOMAIN.md §3, assess.md defaults): enrolled households
+Baselines follow the asset tests (docs/policy.md §3, assess.md defaults): enrolled households
 (dibao, extremely poor, edge) own no car, at most one home and no business above 100,000
 yuan of capital, so the exit-side events planted here (a car, a second home, a company) are
 exactly what the warnings must catch. Other households own what ordinary families own.

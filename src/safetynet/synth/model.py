@@ -2,7 +2,7 @@
 
 Every number that shapes the synthetic population lives here, next to where it comes from.
 Figures marked [DOMAIN] are published Shandong/national figures quoted in
-shared/DOMAIN.md; figures marked [assumption] are ours, chosen to look plausible, and are the
+docs/policy.md; figures marked [assumption] are ours, chosen to look plausible, and are the
 knobs to turn when better data is available.
 """
 
@@ -36,8 +36,8 @@ TIER_SHARES = {
     OTHER: 0.742,
 }
 TIER_SHARE_SOURCES = {
-    DIBAO: "Shandong end-2024: 1.361M dibao of ~10.5M monitored (DOMAIN.md §1)",
-    EP: "Shandong end-2024: 346k extremely poor of ~10.5M monitored (DOMAIN.md §1)",
+    DIBAO: "Shandong end-2024: 1.361M dibao of ~10.5M monitored (docs/policy.md §1)",
+    EP: "Shandong end-2024: 346k extremely poor of ~10.5M monitored (docs/policy.md §1)",
     EDGE: "assumption: part of the 8.57M other people of concern",
     RIGID: "assumption: part of the 8.57M other people of concern",
     ANTI: "assumption: part of the 8.57M other people of concern",
@@ -179,7 +179,7 @@ BAD_ID_NO_BIRTH_DATE_P = 0.20
 BAD_ID_NAME_VARIANT_P = 0.05
 
 # --------------------------------------------------------------------------------------
-# The feed contract (shared/spec/feeds.md): (column, Chinese label, type)
+# The feed contract (docs/contracts/feeds.md): (column, Chinese label, type)
 # --------------------------------------------------------------------------------------
 COMMON_COLUMNS = (
     ("record_id", "记录编号", "str"),

@@ -1,9 +1,9 @@
 """`generate()`: a whole synthetic province on disk — register, standards, feeds, truth.
 
 Layout of DIR:
-  registry/households.csv, registry/persons.csv      (shared/spec/registry.md)
+  registry/households.csv, registry/persons.csv      (docs/contracts/registry.md)
   standards/standards.csv                            (local standards used)
-  feeds/<feed>_<YYYYMM>[_<part>].<csv|xlsx|parquet>  (shared/spec/feeds.md)
+  feeds/<feed>_<YYYYMM>[_<part>].<csv|xlsx|parquet>  (docs/contracts/feeds.md)
   truth/events.parquet, bad_ids.parquet, persons.parquet, calibration.json
 
 Memory stays bounded by writing feeds month by month; everything about people is held as

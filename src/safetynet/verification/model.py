@@ -1,4 +1,4 @@
-"""Family economic-condition verification (家庭经济状况核对, DOMAIN.md §3): the authorisation
+"""Family economic-condition verification (家庭经济状况核对, docs/policy.md §3): the authorisation
 rules and the report's figures, computed from one household's feed rows. Pure: no I/O.
 
 Every figure is built from the rows listed behind it, so a figure always equals the sum of its

@@ -1,6 +1,6 @@
 """The verification report's sections, built from one household's feed rows (pure, no I/O):
 per member, the household totals, the deductions, and the rules engine's input (the `assess`
-contract, shared/spec/assess.md). Every listed row is a `trace`: feed, lake file, load, line,
+contract, docs/contracts/assess.md). Every listed row is a `trace`: feed, lake file, load, line,
 record_id, version, date and the amount it contributes."""
 
 from __future__ import annotations

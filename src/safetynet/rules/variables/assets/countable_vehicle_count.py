@@ -8,7 +8,7 @@ class countable_vehicle_count(Variable):
     entity = Household
     definition_period = MONTH
     label = "Vehicles that count against the no-car rule (exempt types left out)"
-    reference = "DOMAIN.md §3: no car (motorbikes and disability vehicles excepted)"
+    reference = "docs/policy.md §3: no car (motorbikes and disability vehicles excepted)"
 
     def formula_2021_07_01(household, period, parameters):
         exempt = parameters(period).assets.vehicle_exempt

@@ -10,7 +10,7 @@ class orphan_allowance(Float64Variable):
     definition_period = MONTH
     unit = "currency-CNY"
     label = "Monthly basic living allowance of an orphan, by how the child is raised 孤儿基本生活费"
-    reference = "枣庄市市中区 孤儿基本生活费 (DOMAIN.md §2.7)"
+    reference = "枣庄市市中区 孤儿基本生活费 (docs/policy.md §2.7)"
 
     def formula(person, period, parameters):
         status = person("orphan_status", period)

@@ -9,7 +9,7 @@ class temporary_assistance_township_approval(Variable):
     entity = Household
     definition_period = MONTH
     label = "The township may approve the amount itself (≤ the township limit); above it the county approves"
-    reference = "山东省 临时救助: 乡镇(街道)审批额度 (DOMAIN.md §2.5)"
+    reference = "山东省 临时救助: 乡镇(街道)审批额度 (docs/policy.md §2.5)"
 
     def formula_2021_07_01(household, period, parameters):
         limit = parameters(period).temporary.township_approval_limit
