@@ -505,3 +505,20 @@ def test_totp_code_is_refused_for_accounts_that_are_not_demo_ones(settings_env, 
         r = CliRunner().invoke(app, ["users", "totp-code", username])
         assert r.exit_code == 1 and "not a demo account" in r.output, username
     assert CliRunner().invoke(app, ["users", "totp-code", "caseworker"]).exit_code == 1  # no second factor
+
+
+def test_the_plain_http_demo_turns_secure_off_unless_the_operator_chose(monkeypatch):
+    from safetynet.cli import demo
+
+    monkeypatch.delenv("SAFETYNET_SESSION_COOKIE_SECURE", raising=False)
+    get_settings.cache_clear()
+    try:
+        assert get_settings().session_cookie_secure is True
+        demo._plain_http_cookie()
+        assert get_settings().session_cookie_secure is False
+        monkeypatch.setenv("SAFETYNET_SESSION_COOKIE_SECURE", "true")  # the operator's choice stands
+        get_settings.cache_clear()
+        demo._plain_http_cookie()
+        assert get_settings().session_cookie_secure is True
+    finally:
+        get_settings.cache_clear()

@@ -63,7 +63,7 @@ def _plain_http_cookie() -> None:
     127.0.0.1/localhost and never sent back by scripts' cookie jars (or by a browser on another
     address of the machine): unless the operator chose otherwise, the demo's session cookie goes
     without the Secure flag, and the demo says so. HttpOnly and SameSite=Strict stay."""
-    if "SAFETYNET_SESSION_COOKIE_SECURE" not in os.environ:
+    if "session_cookie_secure" not in get_settings().model_fields_set:  # neither environment nor .env
         os.environ["SAFETYNET_SESSION_COOKIE_SECURE"] = "false"
         get_settings.cache_clear()
         console.print("demo: plain http, so the session cookie is sent without the Secure flag "
