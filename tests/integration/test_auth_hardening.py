@@ -295,6 +295,17 @@ def test_an_administrator_sees_an_address_lock_and_unlock_clears_it(client_as, c
     assert _login(stranger, name).status_code == 200
 
 
+def test_failures_left_alone_for_a_month_are_forgotten(client_as, clock):
+    name = client_as.user("grid_worker", "370102001000")
+    here = _from(client_as, "203.0.113.70")
+    for _ in range(get_settings().login_lockout_attempts - 1):
+        _login(here, name, WRONG)
+    clock.advance(days=31)
+    _login(_from(client_as, "203.0.113.71"), "ghost", WRONG)  # any attempt opening a window tidies up
+    _login(here, name, WRONG)  # would be the last one allowed, had the old ones stayed
+    assert _login(here, name).status_code == 200
+
+
 def test_a_guess_spread_over_many_addresses_locks_the_account_and_is_audited(client_as, clock, settings):
     settings(login_account_failure_ceiling=8)
     name = client_as.user("grid_worker", "370102001000")

@@ -44,6 +44,9 @@ from safetynet.config import get_settings
 
 LOCKED = "locked"                  # this address is locked out of the account
 ACCOUNT_LOCKED = "account_locked"  # the whole account is locked (the ceiling)
+# An address's failures on an account not added to for this long are forgotten (housekeeping:
+# rows of addresses that never came back would otherwise stay for good).
+FORGET_FAILURES_AFTER = dt.timedelta(days=30)
 
 
 def client_key(address: str | None) -> str:
@@ -87,6 +90,11 @@ def reserve_rate(engine: Engine, client: str, now: dt.datetime) -> dt.datetime:
             update(login_rate).where(login_rate.c.client == client, login_rate.c.window_start == start,
                                      login_rate.c.attempts < s.login_rate_limit_attempts)
             .values(attempts=login_rate.c.attempts + 1)).rowcount
+    if opened:  # and failures long left alone (a transaction of its own: it takes no row the above holds)
+        lf = login_failures
+        with engine.begin() as conn:
+            conn.execute(delete(lf).where(lf.c.updated_at < now - FORGET_FAILURES_AFTER,
+                                          or_(lf.c.locked_until.is_(None), lf.c.locked_until < now)))
     if not taken:
         end = start + dt.timedelta(seconds=s.login_rate_limit_window_seconds)
         raise errors.too_many_requests(max(1, math.ceil((end - now).total_seconds())))
