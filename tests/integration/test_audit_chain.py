@@ -304,3 +304,19 @@ def test_migration_chains_the_rows_written_before_it(empty_database: Engine) -> 
     assert audit.verify(engine).rows == 26
     with pytest.raises(sa.exc.DBAPIError, match="append-only"), engine.begin() as c:  # the trigger is back
         c.execute(sa.update(audit_log).values(purpose="x"))
+
+
+def test_a_failed_append_writes_nothing_and_leaves_the_connection_usable(engine: Engine) -> None:
+    from safetynet.errors import SafetynetError
+
+    before = _count(engine)
+    with engine.begin() as c:
+        c.execute(sa.delete(audit_chain_head))  # (not guarded: only the chain's own writer updates it)
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+        with pytest.raises(SafetynetError, match="no chain head"):
+            audit.record(None, conn=c, actor="x", action="read", object_type="household")
+        raw = c.connection.driver_connection
+        assert not (raw.info.transaction_status.name != "IDLE" if engine.dialect.name == "postgresql"
+                    else raw.in_transaction)  # no transaction left open on the pooled connection
+        assert c.execute(select(func.count()).select_from(audit_log)).scalar_one() == before
+    assert not audit.verify(engine).ok  # and verify says the head is gone

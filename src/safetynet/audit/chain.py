@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import suppress
 
 from sqlalchemy import Connection, Engine, bindparam, insert, inspect, select, update
 
@@ -87,24 +88,29 @@ def _link(head, row: dict, key: bytes) -> dict:  # noqa: ANN001
 
 
 def _append_postgres(raw, row: dict, key: bytes) -> int:  # noqa: ANN001
-    """In the caller's transaction, or (autocommit) in one of its own: BEGIN goes in one query
-    with the head's UPDATE (it has no parameters), three round trips in all."""
-    cur = raw.cursor()
-    if not raw.autocommit:
-        cur.execute(_PG_TAKE)
-        row = _link(cur.fetchone(), row, key)
-        cur.execute(_PG_WRITE, row)
+    """In the caller's transaction: two statements. On a connection in autocommit, in a
+    transaction of its own in two round trips: BEGIN with the head's UPDATE, the write with
+    COMMIT (values bound by psycopg on the client, which lets one query hold two statements)."""
+    own = raw.autocommit
+    if not own:
+        with raw.cursor() as cur:
+            cur.execute(_PG_TAKE)
+            row = _link(cur.fetchone(), row, key)
+            cur.execute(_PG_WRITE, row)
         return row["id"]
-    cur.execute("BEGIN; " + _PG_TAKE)
-    try:
-        cur.nextset()
-        row = _link(cur.fetchone(), row, key)
-        cur.execute(_PG_WRITE, row)
-    except BaseException:
-        if not raw.closed:
-            cur.execute("ROLLBACK")
-        raise
-    cur.execute("COMMIT")  # (a pipeline with the write cost more syncs than it saved: measured)
+    from psycopg import ClientCursor
+
+    with ClientCursor(raw) as cur:
+        try:
+            cur.execute("BEGIN; " + _PG_TAKE)
+            cur.nextset()
+            row = _link(cur.fetchone(), row, key)
+            cur.execute(_PG_WRITE + "; COMMIT", row)
+        except BaseException:
+            if not raw.closed:
+                with suppress(Exception):  # the first error is the one to report
+                    cur.execute("ROLLBACK")
+            raise
     return row["id"]
 
 
@@ -113,19 +119,23 @@ def _append_sqlite(raw, row: dict, key: bytes, at_text) -> int:  # noqa: ANN001
     IMMEDIATE one of its own on a connection in autocommit."""
     own = raw.isolation_level is None and not raw.in_transaction
     cur = raw.cursor()
-    if own:
-        cur.execute("BEGIN IMMEDIATE")
     try:
-        cur.execute(_SQLITE_TAKE)
-        row = _link(cur.fetchone(), row, key)
-        cur.execute(_SQLITE_INSERT, row | {"at": at_text(row["at"])})
-        cur.execute(_SQLITE_HEAD, row)
-    except BaseException:
         if own:
-            cur.execute("ROLLBACK")
-        raise
-    if own:
-        cur.execute("COMMIT")
+            cur.execute("BEGIN IMMEDIATE")
+        try:
+            cur.execute(_SQLITE_TAKE)
+            row = _link(cur.fetchone(), row, key)
+            cur.execute(_SQLITE_INSERT, row | {"at": at_text(row["at"])})
+            cur.execute(_SQLITE_HEAD, row)
+        except BaseException:
+            if own and raw.in_transaction:
+                with suppress(Exception):
+                    cur.execute("ROLLBACK")
+            raise
+        if own:
+            cur.execute("COMMIT")
+    finally:
+        cur.close()
     return row["id"]
 
 
