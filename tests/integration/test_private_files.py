@@ -126,3 +126,24 @@ def test_serve_sets_the_private_umask(monkeypatch: pytest.MonkeyPatch, loose_uma
     monkeypatch.setattr(uvicorn.Server, "run", fake_run)
     server.run(host="127.0.0.1", port=0, app=object())
     assert seen == [0o077]
+
+
+def test_every_command_of_the_cli_creates_private_files(tmp_path: Path) -> None:
+    """The `safetynet` entry point itself sets the umask: a command run from a loose shell (0022)
+    still leaves private files: here a synthetic province, whose writers do nothing of their own about
+    modes."""
+    import subprocess
+    import sys
+
+    data = tmp_path / "data"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SAFETYNET_DATABASE_URL")}
+    env["SAFETYNET_DATA_DIR"] = str(data)
+    out = tmp_path / "province"
+    argv = ["safetynet", "synth", "--persons", "100", "--months", "1", "--out", str(out)]
+    command = ("import os, sys; os.umask(0o022); from safetynet.cli.main import app; "
+               f"sys.argv = {argv!r}; app()")
+    done = subprocess.run([sys.executable, "-c", command], env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert any(out.rglob("*.csv"))
+    _assert_private(out)

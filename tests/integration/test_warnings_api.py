@@ -304,14 +304,15 @@ def test_detail_read_is_audited_once_without_values(client_as, world, engine):
     start = len(_audit(engine))
     assert caseworker.get(f"{API}/{w['medical']}").status_code == 200
     assert grid.get(f"{API}/{w['medical']}").status_code == 200   # every reader, not only registry.sensitive
-    assert caseworker.get(f"{API}/{w['other']}").status_code == 404  # nothing read: nothing audited
+    assert caseworker.get(f"{API}/{w['other']}").status_code == 404  # nothing read: the probe is audited
     assert caseworker.get(API).status_code == 200                    # masked list: not audited
     assert caseworker.get(f"{API}/summary").status_code == 200
     rows = _audit(engine)[start:]
     assert [(r["actor"], r["action"], r["object_type"], r["object_id"], r["result"], r["purpose"])
             for r in rows] == [
         (caseworker.username, "read", "warning", str(w["medical"]), "ok", "warning detail"),
-        (grid.username, "read", "warning", str(w["medical"]), "ok", "warning detail")]
+        (grid.username, "read", "warning", str(w["medical"]), "ok", "warning detail"),
+        (caseworker.username, "denied", "route", f"GET {API}/{w['other']}", "denied", None)]
     assert json.loads(rows[0]["fields"]) == ["evidence", "id_number", "level", "rule", "value"]
     jianguo = people["张建国"]
     assert not any(jianguo["id_number"] in str(r) or "张建国" in str(r) for r in rows)

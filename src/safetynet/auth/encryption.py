@@ -74,7 +74,9 @@ def _read_key_file(path: Path) -> SecretKey:
 
 
 def _create_key_file(path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    from safetynet.files import private_dir
+
+    private_dir(path.parent)  # it may create the data folder itself: 0700
     try:
         # O_EXCL: two processes starting at once never overwrite each other's key
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -33,6 +33,15 @@ app = typer.Typer(
 )
 
 
+@app.callback()
+def _start() -> None:
+    """Every command creates its files private (the database, lake, attachments, exports hold
+    personal data): umask 0077 for the whole process."""
+    from safetynet.files import make_private
+
+    make_private()
+
+
 @app.command("db-upgrade")
 def db_upgrade() -> None:
     """Create or upgrade the database schema and seed reference data."""
