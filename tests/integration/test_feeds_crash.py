@@ -72,6 +72,7 @@ def test_kill_mid_load_then_rerun(settings_env, engine, tmp_path, kill_after):
 
 
 @pytest.mark.slow
+@pytest.mark.database  # checks the crash runs above, on each database
 def test_at_least_one_run_was_killed_mid_load():
     # a load of 400k rows takes several seconds here, so the early kills land mid-load;
     # if the machine were so fast that none did, the test above proved nothing
