@@ -29,6 +29,9 @@ os.environ.setdefault("SAFETYNET_SECRET_KEY", "dGVzdC1vbmx5LWtleS10ZXN0LW9ubHkta
 # The session cookie is Secure by default (HTTPS only), and the TestClient speaks plain
 # http://testserver, whose cookie jar would never send it back; the test of the default unsets this.
 os.environ.setdefault("SAFETYNET_SESSION_COOKIE_SECURE", "false")
+# The CLI's tables and messages are laid out for the terminal's width; a test process has none (an
+# xdist worker's consoles fell back to 80 columns and wrapped the text the tests look for).
+os.environ["COLUMNS"] = "200"
 
 
 def _pg_admin(url: str) -> Engine:
