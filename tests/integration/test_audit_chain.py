@@ -238,7 +238,9 @@ def test_truncating_and_setting_the_head_back_is_detected(engine: Engine, copy_o
     assert not report.ok and report.broken.problem == "head"
 
 
-def test_another_server_key_is_named_as_such(engine: Engine, monkeypatch) -> None:  # noqa: ANN001
+def test_another_server_key_is_named_as_such(engine: Engine, monkeypatch, caplog) -> None:  # noqa: ANN001
+    """A server given another key (a lost key file, a second server set up apart) is told so when
+    it writes, and verify names the cause rather than blaming every row."""
     from safetynet.auth.encryption import generate_key_text
     from safetynet.config import get_settings
 
@@ -247,11 +249,15 @@ def test_another_server_key_is_named_as_such(engine: Engine, monkeypatch) -> Non
     get_settings.cache_clear()
     try:
         report = audit.verify(engine)
+        with caplog.at_level("ERROR", logger="safetynet.audit.chain"):
+            audit.record(engine, actor="x", action="read", object_type="household")
     finally:
         monkeypatch.undo()
         get_settings.cache_clear()
     assert not report.ok and report.broken.problem == "key"
-    assert audit.verify(engine).ok
+    assert "not the one the audit chain was made with" in caplog.text
+    broken = audit.verify(engine)  # with the right key again: the row written with the other one
+    assert not broken.ok and broken.broken.row_id == _ids(engine)[-1]
 
 
 def test_the_audit_key_is_not_the_server_key() -> None:

@@ -12,6 +12,8 @@ writes an audit row therefore holds that lock to its end: record audit rows last
 
 from __future__ import annotations
 
+import functools
+import logging
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import suppress
@@ -26,6 +28,13 @@ _HKDF_INFO = b"safetynet audit-log hash chain v1"
 _keys: dict[tuple[str, str], bytes] = {}
 _keys_lock = threading.Lock()
 _key: tuple[object, bytes] | None = None  # (the settings it was derived under, the key)
+_warned: set[bytes] = set()
+log = logging.getLogger(__name__)
+
+
+@functools.lru_cache(maxsize=8)
+def _key_check(key: bytes) -> str:
+    return model.key_check(key)
 
 
 def audit_key() -> bytes:
@@ -66,12 +75,12 @@ def _derive_key(settings) -> bytes:  # noqa: ANN001
 _COLUMNS = (*model.CONTENT, "prev_hash", "hash")
 _HEAD_SET = "UPDATE audit_chain_head SET last_hash = {hash}, head_mac = {head_mac} WHERE id = 1"
 _PG_TAKE = ("UPDATE audit_chain_head SET last_id = nextval(pg_get_serial_sequence('audit_log', 'id')) "
-            "WHERE id = 1 RETURNING last_id, last_hash")
+            "WHERE id = 1 RETURNING last_id, last_hash, key_check")
 _PG_WRITE = (f"WITH new_row AS (INSERT INTO audit_log ({', '.join(_COLUMNS)}) "  # one round trip for both
              f"VALUES ({', '.join(f'%({c})s' for c in _COLUMNS)})) "
              + _HEAD_SET.format(hash="%(hash)s", head_mac="%(head_mac)s"))
 _SQLITE_TAKE = ("UPDATE audit_chain_head SET last_id = max(last_id, coalesce((SELECT max(id) FROM "
-                "audit_log), 0)) + 1 WHERE id = 1 RETURNING last_id, last_hash")
+                "audit_log), 0)) + 1 WHERE id = 1 RETURNING last_id, last_hash, key_check")
 _SQLITE_INSERT = (f"INSERT INTO audit_log ({', '.join(_COLUMNS)}) "
                   f"VALUES ({', '.join(':' + c for c in _COLUMNS)})")
 _SQLITE_HEAD = _HEAD_SET.format(hash=":hash", head_mac=":head_mac")
@@ -81,6 +90,13 @@ def _link(head, row: dict, key: bytes) -> dict:  # noqa: ANN001
     if head is None:
         raise SafetynetError("the audit log has no chain head (audit_chain_head is empty): run "
                              "`safetynet db-upgrade`")
+    if head[2] != _key_check(key) and key not in _warned:
+        # Still written (an audited action is not refused for it), but `audit verify` will report
+        # these rows: say so now, once, where the operator looks.
+        _warned.add(key)
+        log.error("this server's secret key (SAFETYNET_SECRET_KEY or secret.key) is not the one the audit "
+                  "chain was made with: the audit rows it writes will not verify. Give every server the "
+                  "same key (restore the original one)")
     row = row | {"id": int(head[0]), "prev_hash": head[1]}
     row["hash"] = model.row_hash(key, head[1], row)
     row["head_mac"] = model.head_mac(key, row["id"], row["hash"])
