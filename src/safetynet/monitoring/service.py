@@ -195,3 +195,17 @@ def run_month(engine: Engine, *, month: str, lake_dir: Path, actor: str, backend
                counts={k: report[k] for k in ("warnings", "by_rule", "by_level", "by_county", "recorded",
                                               "notes", "timings")})
     return report
+
+
+def warning_brief(conn, *, warning_id: int) -> dict | None:  # noqa: ANN001
+    """A warning's household, person (and identity number: a person the register does not hold has no
+    id), need and state, for a capability that links to it (an application made from it), or None when
+    there is no such warning."""
+    from sqlalchemy import select
+
+    from safetynet.monitoring.store import warnings
+
+    w = warnings.c
+    row = conn.execute(select(w.id, w.household_id, w.person_id, w.id_number, w.need, w.status, w.region_code)
+                       .where(w.id == warning_id)).first()
+    return dict(row._mapping) if row is not None else None

@@ -10,15 +10,17 @@ interval and open a new one.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
-from sqlalchemy import Engine, and_, or_, select, update
+from sqlalchemy import Connection, Engine, and_, or_, select, update
 
 from safetynet import identity
 from safetynet.db import bulk_insert, bulk_update, fetch_by_keys, lock_for_import, reserve_ids
-from safetynet.errors import InputFileError, NotFoundError, RowError
+from safetynet.errors import InputFileError, NotFoundError, RowError, SafetynetError
 from safetynet.regions import service as regions_service
 from safetynet.registry import model, store
 from safetynet.registry.validate import validate_register
@@ -391,3 +393,132 @@ def overlapping_enrolments(engine: Engine, *, on: dt.date, tiers: tuple[str, ...
     columns = list(zip(*rows, strict=True)) if rows else [[] for _ in OVERLAPPING_ENROLMENTS]
     return pa.table([pa.array(c, f.type) for c, f in zip(columns, OVERLAPPING_ENROLMENTS, strict=True)],
                     schema=OVERLAPPING_ENROLMENTS)
+
+
+# --- changes from applications (one household at a time, inside the caller's transaction) ----------
+
+
+class RegisterConflict(SafetynetError):
+    """A change the register cannot take as asked; `field` names the input at fault."""
+
+    def __init__(self, field: str, message: str, message_zh: str) -> None:
+        super().__init__(message)
+        self.field, self.message_zh = field, message_zh
+
+
+def _ledger_entry(conn: Connection, *, source: str, as_of: dt.date, actor: str, content: object) -> int:
+    """One row of the import ledger for a change that came from a use case, not from files: the
+    intervals it opens and closes point at it (their history), `source` says what made it."""
+    digest = hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()
+    now = _now()
+    return conn.execute(store.registry_imports.insert().returning(store.registry_imports.c.id), {
+        "source": source, "households_digest": digest, "persons_digest": digest, "as_of": as_of,
+        "partial": False, "status": "loaded", "counts": {}, "actor": actor[:64], "started_at": now,
+        "finished_at": now}).scalar_one()
+
+
+def open_household(conn: Connection, *, household: dict, members: list[dict], as_of: dt.date, actor: str,
+                   source: str) -> dict:
+    """Open a household the register does not hold yet, with its members, from `as_of`, inside the
+    caller's transaction and as one entry of the import ledger (`source`: what opened it, e.g. an
+    application): the household, its persons and their memberships, no tier (an approval opens one).
+    `household`: household_no, region_code, registration, address, grid_code, phone; `members`:
+    id_number, name, sex, birth_date, relation (checked by the caller, one head). RegisterConflict when
+    the number is taken, a member is already in the register (they move through their household's
+    record, not here) or the village's county is unknown. Returns {"household_id", "person_ids":
+    {id_number: person id}, "registry_import_id"}."""
+    lock_for_import(conn, "registry")
+    h, p, m = store.households, store.persons, store.memberships
+    no = household["household_no"]
+    if conn.execute(select(h.c.id).where(h.c.household_no == no)).first() is not None:
+        raise RegisterConflict("household_id", f"household {no} is already in the register: apply for it "
+                               "without members, or give the new household another number",
+                               f"户号 {no} 已在名册中：如为该户申请请勿填写成员；如为新户请另编户号")
+    numbers = [x["id_number"] for x in members]
+    known = dict(conn.execute(
+        select(p.c.id_number, h.c.household_no)
+        .select_from(p.outerjoin(m, and_(m.c.person_id == p.c.id, m.c.valid_to.is_(None)))
+                     .outerjoin(h, h.c.id == m.c.household_id))
+        .where(p.c.id_number.in_(numbers))).all())
+    for i, number in enumerate(numbers):
+        if number in known:
+            where = f" (household {known[number]})" if known[number] else ""
+            raise RegisterConflict(f"members[{i}].id_number",
+                                   f"{identity.mask_id_number(number)} is already in the register{where}: a "
+                                   "person belongs to one household; apply for that household or change the "
+                                   "register first",
+                                   f"成员 {i + 1} 的身份证号已在名册中{where}，一人只能属于一户")
+    region = household["region_code"]
+    if regions_service.ensure_villages(conn, {region}):
+        raise RegisterConflict("household.region", f"{region}: county {region[:6]} is not a county-level "
+                               "administrative code", f"行政区划代码 {region} 所在县级区划不存在")
+    if household.get("grid_code"):
+        regions_service.ensure_grids(conn, {household["grid_code"]: region})
+    import_id = _ledger_entry(conn, source=source, as_of=as_of, actor=actor,
+                              content={"household": household, "members": members})
+    writer = _Writer(conn, import_id, as_of)
+    rows = [{"household_no": no, "tier": model.Tier.none.value, "tier_since": None, "support_form": None,
+             "care_level": None, "monthly_benefit_fen": None, **x} for x in members]
+    household_ids = writer.households([{f: household.get(f) for f in ("household_no", *HOUSEHOLD_FIELDS)}])
+    person_ids = writer.persons(rows)
+    writer.memberships(rows, household_ids, person_ids)
+    conn.execute(update(store.registry_imports).where(store.registry_imports.c.id == import_id)
+                 .values(counts=writer.counts, finished_at=_now()))
+    return {"household_id": household_ids[no], "person_ids": person_ids, "registry_import_id": import_id}
+
+
+def open_enrolment(conn: Connection, *, household_id: int, persons: list[dict], starts_on: dt.date,
+                   actor: str, source: str) -> dict:
+    """Enrol members of a household in a tier from `starts_on` (an approval: the first day of the month
+    after the decision), inside the caller's transaction and as one entry of the import ledger: a
+    person's current tier interval ends on `starts_on` and the new one begins then; the household's
+    tier follows its members (model.household_tier). History is the intervals and the ledger entry.
+    `persons`: [{person_id, tier, monthly_benefit_fen, care_level?, support_form?}], members of the
+    household on `starts_on`. Returns {"registry_import_id", "counts"}."""
+    lock_for_import(conn, "registry")
+    h, p, m, pt = store.households, store.persons, store.memberships, store.person_tiers
+    no = conn.execute(select(h.c.household_no).where(h.c.id == household_id)).scalar_one()
+    members = conn.execute(
+        select(p.c.id, p.c.id_number, m.c.relation)
+        .join(m, m.c.person_id == p.c.id)
+        .where(m.c.household_id == household_id, m.c.valid_from <= starts_on,
+               or_(m.c.valid_to.is_(None), m.c.valid_to > starts_on))).all()
+    by_id = {r.id: r for r in members}
+    wanted = {x["person_id"]: x for x in persons}
+    outside = sorted(set(wanted) - set(by_id))
+    if outside:
+        raise RegisterConflict("persons", f"person(s) {outside} are not members of household {no} on "
+                               f"{starts_on}", f"所列人员在 {starts_on} 不是本户成员")
+    current = {r.person_id: r for r in conn.execute(
+        select(pt).where(pt.c.person_id.in_(list(by_id)), pt.c.until.is_(None)))}
+    rows = []
+    for pid, r in by_id.items():
+        row = {"household_no": no, "id_number": r.id_number, "relation": r.relation}
+        if pid in wanted:
+            w = wanted[pid]
+            row |= {"tier": w["tier"], "tier_since": starts_on, "support_form": w.get("support_form"),
+                    "care_level": w.get("care_level"), "monthly_benefit_fen": w.get("monthly_benefit_fen")}
+        elif pid in current:  # unchanged: the tier they hold
+            c = current[pid]
+            row |= {"tier_since": c.since, **{f: getattr(c, f) for f in TIER_FIELDS}}
+        else:
+            row |= {"tier": model.Tier.none.value, "tier_since": None,
+                    **dict.fromkeys(TIER_FIELDS[1:])}
+        rows.append(row)
+    import_id = _ledger_entry(conn, source=source, as_of=starts_on, actor=actor,
+                              content={"household_id": household_id, "persons": persons})
+    writer = _Writer(conn, import_id, starts_on)
+    writer.tiers(rows, {no: household_id}, {r.id_number: pid for pid, r in by_id.items()})
+    conn.execute(update(store.registry_imports).where(store.registry_imports.c.id == import_id)
+                 .values(counts=writer.counts, finished_at=_now()))
+    return {"registry_import_id": import_id, "counts": writer.counts}
+
+
+def persons_brief(conn: Connection, person_ids: list[int]) -> dict[int, dict]:
+    """id → {name, id_number} of persons (unmasked: the caller masks what it shows)."""
+    p = store.persons
+    ids = sorted(set(person_ids))
+    if not ids:
+        return {}
+    return {r.id: {"name": r.name, "id_number": r.id_number}
+            for r in conn.execute(select(p.c.id, p.c.name, p.c.id_number).where(p.c.id.in_(ids)))}
