@@ -49,6 +49,9 @@ HOME: dict[Role, str] = {
 
 PUBLIC = "public"      # answered without sign-in
 SIGNED_IN = None       # any signed-in user
+# the heads of H001 (sample register) and H900 (world below), who apply for their households
+_HEADS = {"H001": make_id("1975-04-02", 11, sex="M"),
+          "H900": make_id("1950-03-03", 91, prefix="370102", sex="M")}
 
 
 @dataclass(frozen=True)
@@ -178,6 +181,20 @@ POLICY: dict[tuple[str, str], Policy] = {
     ("GET", f"{API}/calendar/years"): Policy(SIGNED_IN, call=_get(f"{API}/calendar/years")),
     ("GET", f"{API}/calendar/{{year}}"): Policy(SIGNED_IN, call=_get(f"{API}/calendar/2026")),
     ("PUT", f"{API}/calendar/{{year}}"): Policy("calendar.admin", call=_post(f"{API}/calendar/2031")),
+    # applications (issue 17): the household head applies for dibao (after the first role: 409, one open
+    # application per household and matter); the decision needs assessment.run besides (test_applications.py)
+    ("GET", f"{API}/applications/matters"): Policy(SIGNED_IN, call=_get(f"{API}/applications/matters")),
+    ("GET", f"{API}/applications"): Policy(
+        "verification.read", call=_get(f"{API}/applications?page_size=200"), list_key="region_code"),
+    ("POST", f"{API}/applications"): Policy("verification.authorise", scoped=True, call=_post(
+        f"{API}/applications", lambda o: {"matter": "dibao", "household_id": o["household"],
+                                          "channel": "counter", "submitted_on": "2026-01-05",
+                                          "applicant_id_number": _HEADS[o["household"]]})),
+    ("GET", f"{API}/applications/{{application_id}}"): Policy(
+        "verification.read", scoped=True, missing_ok=True, call=_get(f"{API}/applications/999999")),
+    ("POST", f"{API}/applications/{{application_id}}/actions"): Policy(
+        "verification.authorise", scoped=True, missing_ok=True,
+        call=_post(f"{API}/applications/999999/actions", {"action": "withdraw"})),
 }
 
 

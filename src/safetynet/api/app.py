@@ -218,6 +218,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(calendar_router, prefix=API)  # reads: signed in; PUT: calendar.admin
     app.include_router(assessment_router, prefix=API,
                        dependencies=[Depends(require_by_method("assessment.read", "assessment.run"))])
+    app.include_router(__import__("safetynet.applications.api", fromlist=["router"]).router, prefix=API)
 
     mount_spa(app)  # last: the web UI answers every path the API routers did not
 

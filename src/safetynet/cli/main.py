@@ -74,6 +74,7 @@ app.add_typer(monitor_app, name="monitor")
 app.add_typer(warnings_app, name="warnings")
 app.add_typer(tasks_app, name="tasks")
 app.add_typer(calendar_app, name="calendar")
+app.add_typer(__import__("safetynet.applications.cli", fromlist=["app"]).app, name="applications")
 
 
 if __name__ == "__main__":
