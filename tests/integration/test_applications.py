@@ -847,6 +847,27 @@ def test_the_lifecycle_through_the_api_as_caseworker_and_reviewer(client_as, wor
     matters = caseworker.get("/api/v1/applications/matters").json()
     assert len(matters["matters"]) == 13
 
+    # online: it waits, submitted, in the township's intake queue until staff accept it
+    online = _submission(household_id="H101", applicant_id_number=_id(1), channel="online")
+    r = caseworker.post("/api/v1/applications", params={"accept": "false"}, json=online)
+    assert r.status_code == 201 and (r.json()["status"], r.json()["accepted_on"], r.json()["due_on"]) == (
+        "submitted",
+        None,
+        None,
+    )
+    queued = caseworker.get("/api/v1/applications", params={"status": "submitted"}).json()["items"]
+    assert [i["application_id"] for i in queued] == [r.json()["application_id"]]
+    r = caseworker.post(
+        f"/api/v1/applications/{r.json()['application_id']}/actions",
+        json={"action": "accept", "on": "2026-09-29"},
+    )
+    # 20 working days from Tuesday 29 Sep: 30 Sep, 8, 9, Sat 10 Oct … 30 Oct, 2 Nov
+    assert (r.json()["status"], r.json()["accepted_on"], r.json()["due_on"]) == (
+        "accepted",
+        "2026-09-29",
+        "2026-11-02",
+    )
+
 
 def test_region_scoping_out_of_region_is_not_found(client_as, world):
     engine = client_as.engine
