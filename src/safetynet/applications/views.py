@@ -12,10 +12,10 @@ from sqlalchemy import Connection, and_, case, func, or_, select
 
 from safetynet import identity
 from safetynet.applications import model
-from safetynet.applications.catalogue import CatalogueError, load_catalogue
+from safetynet.applications.catalogue import load_catalogue
 from safetynet.applications.model import CHANNEL_LABELS, STATUS_LABELS, Action, Status
 from safetynet.applications.store import application_events, applications
-from safetynet.errors import ConfigurationError, NotFoundError
+from safetynet.errors import NotFoundError, SafetynetError
 from safetynet.registry import search
 from safetynet.registry import service as registry_service
 from safetynet.workdays import model as workdays_model
@@ -37,7 +37,7 @@ def _names(matter: str) -> dict[str, str]:
     try:
         m = load_catalogue().matter(matter)
         return {"zh": m.name_zh, "en": m.name_en}
-    except (CatalogueError, ConfigurationError, model.SafetynetError):
+    except SafetynetError:  # a catalogue that no longer has it, or cannot be read: the id stands in
         return {"zh": matter, "en": matter}
 
 
@@ -251,11 +251,12 @@ def list_applications(
         .offset((page - 1) * page_size)
     ).all()
     people = registry_service.persons_brief(conn, [r.applicant_person_id for r in rows])
+    names = {m: _names(m) for m in {r.matter for r in rows}}
     items = [
         {
             "application_id": r.id,
             "matter": r.matter,
-            "matter_name": _names(r.matter),
+            "matter_name": names[r.matter],
             "status": r.status,
             "status_label": STATUS_LABELS[r.status],
             "channel": r.channel,
