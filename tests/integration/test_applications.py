@@ -528,6 +528,18 @@ def test_one_open_application_per_household_and_matter(engine, world):
     assert again["application_id"] != first["application_id"]
 
 
+def test_the_store_holds_one_open_application_when_two_submissions_race(engine, world, monkeypatch):
+    """Two clerks' submissions both past the check: the store's partial unique index refuses the second,
+    whole (nothing of it is kept)."""
+    intake.submit(engine, payload=_submission(), actor="test", now=NOW)
+    monkeypatch.setattr(intake, "_open_one", lambda *_a, **_k: None)
+    with pytest.raises(ApplicationError) as e:
+        intake.submit(engine, payload=_submission(applicant_id_number=SPOUSE), actor="test", now=NOW)
+    assert (e.value.status, e.value.code) == (409, "already_open")
+    with engine.connect() as c:
+        assert len(c.execute(select(applications.c.id)).all()) == 1
+
+
 def test_a_new_household_is_validated_and_opened_in_the_register(engine, world):
     head, child = make_id("1985-05-05", 71, sex="F"), make_id("2015-02-02", 72, sex="M")
     payload = _submission(

@@ -183,7 +183,17 @@ def submit(
                     values=values,
                 )
             out = load(conn, app_id)
-    except IntegrityError:  # the partial unique index: another clerk's submission won the race
+    except IntegrityError as e:
+        if "applications" not in str(e.orig):  # the register changed under a new household's opening
+            raise ApplicationError(
+                409,
+                "conflict",
+                "the register changed meanwhile (the household or a member "
+                "was added by someone else); check it and submit again",
+                "名册已被他人修改，请核对后重新提交",
+                "household_id",
+            ) from None
+        # the partial unique index: another clerk's submission for the household and matter won the race
         raise ApplicationError(
             409,
             "already_open",
