@@ -226,6 +226,12 @@ def test_dibao_lifecycle_through_the_cli(engine, world, settings_env, tmp_path):
     code, shown, _ = _cli("show", n, "--json")
     assert shown["status"] == "enrolled" and shown["enrolled_on"] == "2026-11-01"
     assert shown["allowed_actions"] == []
+    code, listed, _ = _cli("list", "--json", "--region", "370402")
+    assert code == 0 and listed["total"] == 1
+    assert (listed["items"][0]["household_id"], listed["items"][0]["status"]) == ("H100", "enrolled")
+    assert _cli("list", "--json", "--region", "370102")[1]["total"] == 0
+    r = runner.invoke(cli, ["applications", "show", n], env={"COLUMNS": "200"})
+    assert r.exit_code == 0 and "dibao from 2026-11-01, 1882.00 yuan a month" in r.stdout
 
 
 def test_cli_bad_input_names_the_file_the_field_and_what_valid_looks_like(
