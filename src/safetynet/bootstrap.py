@@ -17,6 +17,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 def all_metadata() -> MetaData:
     """Import every capability's store so its tables are registered on the metadata."""
+    import safetynet.applications.store  # noqa: F401
     import safetynet.assessment.store  # noqa: F401
     import safetynet.audit.store  # noqa: F401
     import safetynet.auth.store  # noqa: F401

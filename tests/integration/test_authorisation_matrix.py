@@ -182,18 +182,18 @@ POLICY: dict[tuple[str, str], Policy] = {
     ("GET", f"{API}/calendar/{{year}}"): Policy(SIGNED_IN, call=_get(f"{API}/calendar/2026")),
     ("PUT", f"{API}/calendar/{{year}}"): Policy("calendar.admin", call=_post(f"{API}/calendar/2031")),
     # applications (issue 17): the household head applies for dibao (after the first role: 409, one open
-    # application per household and matter); the decision needs assessment.run besides (test_applications.py)
+    # application per household and matter); the decision needs applications.decide (test_applications.py)
     ("GET", f"{API}/applications/matters"): Policy(SIGNED_IN, call=_get(f"{API}/applications/matters")),
     ("GET", f"{API}/applications"): Policy(
-        "verification.read", call=_get(f"{API}/applications?page_size=200"), list_key="region_code"),
-    ("POST", f"{API}/applications"): Policy("verification.authorise", scoped=True, call=_post(
+        "applications.read", call=_get(f"{API}/applications?page_size=200"), list_key="region_code"),
+    ("POST", f"{API}/applications"): Policy("applications.intake", scoped=True, call=_post(
         f"{API}/applications", lambda o: {"matter": "dibao", "household_id": o["household"],
                                           "channel": "counter", "submitted_on": "2026-01-05",
                                           "applicant_id_number": _HEADS[o["household"]]})),
     ("GET", f"{API}/applications/{{application_id}}"): Policy(
-        "verification.read", scoped=True, missing_ok=True, call=_get(f"{API}/applications/999999")),
+        "applications.read", scoped=True, missing_ok=True, call=_get(f"{API}/applications/999999")),
     ("POST", f"{API}/applications/{{application_id}}/actions"): Policy(
-        "verification.authorise", scoped=True, missing_ok=True,
+        "applications.intake", scoped=True, missing_ok=True,
         call=_post(f"{API}/applications/999999/actions", {"action": "withdraw"})),
 }
 

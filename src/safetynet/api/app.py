@@ -26,6 +26,7 @@ import safetynet
 from safetynet.api.bounds import MAX_INT, bounded_integers
 from safetynet.api.guard import SecurityMiddleware
 from safetynet.api.spa import mount_spa
+from safetynet.applications.api import router as applications_router
 from safetynet.assessment.api import router as assessment_router
 from safetynet.audit import service as audit
 from safetynet.audit.api import router as audit_router
@@ -218,7 +219,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(calendar_router, prefix=API)  # reads: signed in; PUT: calendar.admin
     app.include_router(assessment_router, prefix=API,
                        dependencies=[Depends(require_by_method("assessment.read", "assessment.run"))])
-    app.include_router(__import__("safetynet.applications.api", fromlist=["router"]).router, prefix=API)
+    app.include_router(applications_router, prefix=API)  # each route declares applications.*
 
     mount_spa(app)  # last: the web UI answers every path the API routers did not
 

@@ -29,7 +29,7 @@ from safetynet.registry import search
 from safetynet.registry.service import RegisterConflict
 from safetynet.workdays.model import local_date
 
-READ, INTAKE, DECIDE = "verification.read", "verification.authorise", "assessment.run"
+READ, INTAKE, DECIDE = "applications.read", "applications.intake", "applications.decide"
 DECISIONS = frozenset({model.Action.approve.value, model.Action.refuse.value})
 #: the personal data a read of one application shows (its audit row names them, never their values)
 DETAIL_FIELDS = ("applicant", "household", "history", "verification", "assessment", "enrolment")

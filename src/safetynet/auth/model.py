@@ -78,6 +78,9 @@ CAPABILITIES: dict[str, dict[str, str]] = {
                      "en": "Manage tasks (close, return, reassign, escalate)"},
     "tasks.dispatch": {"zh": "分类推送与逾期升级", "en": "Dispatch warnings as tasks, sweep overdue ones"},
     "assistance.record": {"zh": "登记救助帮扶", "en": "Record assistance given"},
+    "applications.read": {"zh": "查看救助申请", "en": "Read applications"},
+    "applications.intake": {"zh": "受理与办理救助申请", "en": "Take and handle applications"},
+    "applications.decide": {"zh": "审核确认（批准、不予批准）", "en": "Decide applications"},
     "routing.admin": {"zh": "维护分类推送规则", "en": "Maintain the routing table"},
     "calendar.admin": {"zh": "维护工作日历", "en": "Maintain the working-day calendar"},
 }
@@ -87,6 +90,7 @@ _CASEWORK = frozenset({
     "dashboard.read", "registry.read", "registry.unmask", "registry.sensitive", "standards.read",
     "rules.assess", "assessment.read", "verification.read", "warnings.read",
     "tasks.read", "tasks.work", "tasks.manage", "assistance.record",
+    "applications.read", "applications.intake",
 })
 # province-wide settings and jobs: the routing table, the holiday calendar, the monthly dispatch
 _PROVINCE_ONLY = frozenset({"routing.admin", "calendar.admin", "tasks.dispatch"})
@@ -98,18 +102,20 @@ ROLE_CAPABILITIES: dict[Role, frozenset[str]] = {
     Role.county_admin: _ALL - {"feeds.ingest", "linkage.review"} - _PROVINCE_ONLY,
     # the caseworker takes the family's signed authorisation with the application
     Role.township_caseworker: _CASEWORK | {"verification.authorise"},
-    Role.township_reviewer: _CASEWORK | {"assessment.run", "verification.authorise"},
+    # ... and the reviewer decides (审核确认), which the caseworker who took the application does not
+    Role.township_reviewer: _CASEWORK | {"assessment.run", "verification.authorise", "applications.decide"},
     # the field worker: checks at the door and reports back (casework.access decides which tasks)
     Role.grid_worker: frozenset({"dashboard.read", "registry.read", "warnings.read", "tasks.read",
                                  "tasks.work"}),
     # a liaison reads only the warnings and tasks whose need is pushed to their department
     Role.department_liaison: frozenset({"dashboard.read", "registry.read", "feeds.read", "warnings.read",
-                                        "tasks.read", "tasks.work", "assistance.record"}),
+                                        "tasks.read", "tasks.work", "assistance.record",
+                                        "applications.read"}),
     # a charity records the help it gave to a family it knows by household number
     Role.charity: frozenset({"dashboard.read", "assistance.record"}),
     Role.auditor: frozenset({"audit.read", "dashboard.read", "registry.read", "standards.read",
                              "assessment.read", "verification.read", "feeds.read", "warnings.read",
-                             "tasks.read"}),
+                             "tasks.read", "applications.read"}),
     Role.data_officer: frozenset({"dashboard.read", "registry.read", "standards.read", "feeds.read",
                                   "feeds.ingest", "linkage.review", "warnings.runs", "tasks.dispatch"}),
 }

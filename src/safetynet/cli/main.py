@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from safetynet.analytics.cli import facts_cli
+from safetynet.applications.cli import app as applications_app
 from safetynet.assessment.cli import app as assessment_app
 from safetynet.audit.cli import app as audit_app
 from safetynet.auth.cli import app as users_app
@@ -74,7 +75,7 @@ app.add_typer(monitor_app, name="monitor")
 app.add_typer(warnings_app, name="warnings")
 app.add_typer(tasks_app, name="tasks")
 app.add_typer(calendar_app, name="calendar")
-app.add_typer(__import__("safetynet.applications.cli", fromlist=["app"]).app, name="applications")
+app.add_typer(applications_app, name="applications")
 
 
 if __name__ == "__main__":
