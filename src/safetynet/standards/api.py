@@ -11,7 +11,7 @@ from safetynet.auth import errors
 from safetynet.auth.deps import CurrentUser, ensure_in_scope, require
 from safetynet.errors import NotFoundError
 from safetynet.regions import service as regions_service
-from safetynet.regions.model import full_code
+from safetynet.regions.model import Level, full_code
 from safetynet.registry.model import REGISTRATION_LABELS
 from safetynet.standards import model, service
 
@@ -54,7 +54,8 @@ def standards(request: Request,
               page: int = Query(1, ge=1), page_size: int = Query(20, ge=1, le=200),
               user: CurrentUser = Depends(require("standards.read"))) -> dict:
     """Standards in force today for the region (falling back to its city and province), and
-    the region's own history (newest first, paginated in `items`)."""
+    the region's own history (newest first, paginated in `items`). For a province or city also
+    `counties`: each county below with the values in force there (standards are set per county)."""
     engine = request.app.state.engine
     code = region or user.region_code
     if not code.isdigit() or len(code) not in (2, 4, 6, 9, 12):
@@ -74,7 +75,19 @@ def standards(request: Request,
     own = sorted(by_depth[-1], key=lambda r: (r["effective_from"], r["id"]), reverse=True)
     start = (page - 1) * page_size
     today = dt.date.today()
-    return {"region": {"code": place.code, "name": place.name, "level": place.level.value},
-            "on": today.isoformat(), "in_force": in_force(by_depth, today),
-            "items": [_item(r) for r in own[start:start + page_size]], "total": len(own),
-            "page": page, "page_size": page_size}
+    out = {"region": {"code": place.code, "name": place.name, "level": place.level.value},
+           "on": today.isoformat(), "in_force": in_force(by_depth, today),
+           "items": [_item(r) for r in own[start:start + page_size]], "total": len(own),
+           "page": page, "page_size": page_size}
+    if place.level in (Level.province, Level.city):
+        # standards are set per county: a province or city sees those of every county below it
+        counties = service.in_force_by_county(engine, path=place.path, on=today)
+        if kind:
+            for c in counties:
+                c["values"] = {reg: {k: v for k, v in kinds.items() if k == kind}
+                               for reg, kinds in c["values"].items()}
+        for c in counties:
+            c["effective_from"] = c["effective_from"].isoformat() if c["effective_from"] else None
+        out["counties"] = counties
+        out["kind_labels"] = model.KIND_LABELS
+    return out

@@ -197,6 +197,45 @@ def history(engine: Engine, *, region: str) -> list[dict]:
         return [dict(r) for r in rows]
 
 
+def in_force_by_county(engine: Engine, *, path: str, on: dt.date) -> list[dict]:
+    """For a province or city (its region `path`): every county below it with the standards in
+    force there on `on` (a county's own value winning over its city's and province's, as
+    `lookup`). Standards are set per county, so this is what a province or city looks at.
+    Two queries: the counties of the subtree, then every standard of them and their parents.
+    Each item: code, name, city (name), own (a value of the county's own is in force),
+    values {registration: {kind: fen}}, effective_from (the latest date behind the values)."""
+    from safetynet.regions.model import Level
+
+    s = store.standards
+    with engine.connect() as conn:
+        counties = regions_store.subtree(conn, path, Level.county)
+        cities = {r.code: r for r in regions_store.subtree(conn, path.split("/")[0] + "/", Level.city)}
+        province = full_code(path.split("/")[0])
+        wanted = {province, *cities, *(c.code for c in counties)}
+        rows = conn.execute(
+            select(s.c.region_code, s.c.registration, s.c.kind, s.c.amount_fen, s.c.effective_from)
+            .where(s.c.region_code.in_(wanted), s.c.effective_from <= on)).all() if counties else []
+    by_code: dict[str, list] = {}
+    for r in rows:
+        by_code.setdefault(r.region_code, []).append(r)
+    out = []
+    for c in counties:
+        best: dict[tuple[str, str], tuple[int, dt.date, int]] = {}
+        for depth, code in enumerate((province, c.parent_code, c.code)):
+            for r in by_code.get(code or "", ()):
+                key, rank = (r.registration, r.kind), (depth, r.effective_from)
+                if key not in best or rank > best[key][:2]:
+                    best[key] = (depth, r.effective_from, r.amount_fen)
+        values: dict[str, dict[str, int]] = {}
+        for (registration, kind), (_, _, fen) in sorted(best.items()):
+            values.setdefault(registration, {})[kind] = fen
+        city = cities.get(c.parent_code or "")
+        out.append({"code": c.code, "name": c.name, "city": city.name if city else "",
+                    "own": bool(by_code.get(c.code)), "values": values,
+                    "effective_from": max((b[1] for b in best.values()), default=None)})
+    return out
+
+
 def local_policy_for(engine: Engine, *, region: str, registration: str, on: dt.date) -> dict | None:
     """The store's standards shaped as the assess contract's `local_policy` (yuan), for the
     rules engine; None when the store knows nothing for the place and date. Same kind →
