@@ -101,13 +101,14 @@ def _drop_triggers(engine: Engine) -> None:
             c.execute(text("DROP TRIGGER audit_log_no_delete"))
 
 
-def _cli_verify(engine: Engine, monkeypatch) -> tuple[int, dict]:  # noqa: ANN001
+def _cli_verify(engine: Engine, monkeypatch, data_dir: Path) -> tuple[int, dict]:  # noqa: ANN001
     from safetynet import db
     from safetynet.cli.main import app
     from safetynet.config import get_settings
 
     url = engine.url.render_as_string(hide_password=False)
     monkeypatch.setenv("SAFETYNET_DATABASE_URL", url)
+    monkeypatch.setenv("SAFETYNET_DATA_DIR", str(data_dir))
     get_settings.cache_clear()
     db._engines[url] = engine
     try:
@@ -117,7 +118,7 @@ def _cli_verify(engine: Engine, monkeypatch) -> tuple[int, dict]:  # noqa: ANN00
     return r.exit_code, json.loads(r.stdout)
 
 
-def test_every_row_is_chained_and_the_log_verifies(engine: Engine, monkeypatch) -> None:  # noqa: ANN001
+def test_every_row_is_chained_and_the_log_verifies(engine: Engine, monkeypatch, tmp_path: Path) -> None:  # noqa: ANN001
     _write(engine)
     with pytest.raises(RuntimeError), engine.begin() as c:  # a rolled-back row takes no link
         audit.record(None, conn=c, actor="x", action="write", object_type="user", object_id="u")
@@ -134,7 +135,7 @@ def test_every_row_is_chained_and_the_log_verifies(engine: Engine, monkeypatch) 
     # stored in UTC: 08:00 in Beijing is 00:00 UTC
     mine = [r for r in rows if r.object_id == "H000"][0]
     assert utc(mine.at) == dt.datetime(2026, 5, 1, tzinfo=dt.UTC)
-    code, out = _cli_verify(engine, monkeypatch)
+    code, out = _cli_verify(engine, monkeypatch, tmp_path / "data")
     assert code == 0 and out == {"ok": True, "rows": report.rows, "last_id": report.last_id}
 
 
@@ -208,7 +209,7 @@ TAMPERING: dict[str, tuple[Callable, str, Callable]] = {
 
 @pytest.mark.parametrize("attack", list(TAMPERING))
 def test_tampering_with_a_copy_of_the_store_is_detected(engine: Engine, copy_of, monkeypatch,  # noqa: ANN001
-                                                        attack: str) -> None:
+                                                        tmp_path: Path, attack: str) -> None:
     _write(engine)
     ids = _ids(engine)
     copy = copy_of()
@@ -220,7 +221,7 @@ def test_tampering_with_a_copy_of_the_store_is_detected(engine: Engine, copy_of,
     assert not report.ok
     assert (report.broken.problem, report.broken.row_id) == (problem, where(ids)), report.broken
     assert report.broken.message and report.broken.message_zh
-    code, out = _cli_verify(copy, monkeypatch)
+    code, out = _cli_verify(copy, monkeypatch, tmp_path / "data")
     assert code == 1 and out["ok"] is False and (out["problem"], out["row_id"]) == (problem, where(ids))
     assert audit.verify(engine).ok  # the original is untouched
 
