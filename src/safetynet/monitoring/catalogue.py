@@ -20,8 +20,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from safetynet import yamlfile
 from safetynet.errors import ConfigurationError, SafetynetError
 from safetynet.feeds.model import FEED_BY_NAME
 
@@ -314,51 +313,10 @@ def load_catalogue(path: Path | None = None) -> Catalogue:
     """Read and check a catalogue (default: `catalogue_path()`); CatalogueError lists every problem."""
     path = Path(path) if path is not None else catalogue_path()
     try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
-    except _DuplicateKey as e:
-        raise CatalogueError([Problem(str(path), e.line, None, str(e.key), "key given twice in one mapping; "
-                                      "keep one")]) from None
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        raise CatalogueError([Problem(str(path), mark.line + 1 if mark else None, None, None,
-                                      f"not valid YAML: {getattr(e, 'problem', e)}")]) from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise CatalogueError([Problem(str(path), None, None, None, f"cannot read the file: {e}")]) from None
+        raw = yamlfile.read(path)
+    except yamlfile.ReadProblem as e:
+        raise CatalogueError([Problem(str(path), e.line, None, e.key, e.reason)]) from None
     return _Checker(str(path)).catalogue(raw, path)
-
-
-class _Map(dict):
-    """A YAML mapping that remembers its line, so problems can point at it."""
-
-    line: int | None = None
-
-
-class _DuplicateKey(Exception):
-    def __init__(self, key: object, line: int) -> None:
-        self.key, self.line = key, line
-
-
-class _Loader(yaml.SafeLoader):
-    """SafeLoader that refuses duplicate keys (PyYAML silently keeps the last) and records lines."""
-
-
-def _construct_map(loader: _Loader, node: yaml.MappingNode) -> _Map:
-    loader.flatten_mapping(node)
-    out = _Map()
-    out.line = node.start_mark.line + 1
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        if key in out:
-            raise _DuplicateKey(key, key_node.start_mark.line + 1)
-        out[key] = loader.construct_object(value_node, deep=True)
-    return out
-
-
-_Loader.add_constructor("tag:yaml.org,2002:map", _construct_map)
-
-
-def _line(obj: object) -> int | None:
-    return getattr(obj, "line", None)
 
 
 class _Checker:
@@ -369,7 +327,7 @@ class _Checker:
         self.problems: list[Problem] = []
 
     def bad(self, where: object, rule: str | None, fld: str | None, reason: str) -> None:
-        self.problems.append(Problem(self.file, _line(where), rule, fld, reason))
+        self.problems.append(Problem(self.file, yamlfile.line_of(where), rule, fld, reason))
 
     def catalogue(self, raw: object, path: Path) -> Catalogue:
         if not isinstance(raw, dict):
