@@ -100,6 +100,14 @@ POLICY: dict[tuple[str, str], Policy] = {
     ("GET", f"{API}/audit"): Policy("audit.read", call=_get(f"{API}/audit?page_size=200"),
                                      list_key="actor_region"),
     ("GET", f"{API}/registry/summary"): Policy("registry.read", call=_get(f"{API}/registry/summary")),
+    # exports of the lists (issue 16): the list's capability and scope (contents: test_exports.py)
+    ("GET", f"{API}/audit/export.xlsx"): Policy("audit.read", call=_get(f"{API}/audit/export.xlsx")),
+    ("GET", f"{API}/households/export.xlsx"): Policy("registry.read",
+                                                      call=_get(f"{API}/households/export.xlsx")),
+    ("GET", f"{API}/warnings/export.xlsx"): Policy("warnings.read", call=_get(f"{API}/warnings/export.xlsx")),
+    ("GET", f"{API}/tasks/export.xlsx"): Policy("tasks.read", call=_get(f"{API}/tasks/export.xlsx")),
+    # an empty body: authorisation passes, validation answers 422 (the upload: test_exports.py)
+    ("POST", f"{API}/tasks/feedback/bulk"): Policy("tasks.work", call=_post(f"{API}/tasks/feedback/bulk")),
     ("GET", f"{API}/households"): Policy("registry.read", call=_get(f"{API}/households?page_size=200"),
                                           list_key="region_code"),
     ("GET", f"{API}/households/{{household_no}}"): Policy(

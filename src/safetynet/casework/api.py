@@ -14,11 +14,13 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select, update
 
+from safetynet import exports
 from safetynet.audit.service import record as audit_record
 from safetynet.auth import errors
 from safetynet.auth.deps import CurrentUser, current_user, now, require
+from safetynet.auth.model import DEPARTMENTS, Role
+from safetynet.casework import bulk, feedback, service, views
 from safetynet.casework import chain as chain_view
-from safetynet.casework import feedback, service, views
 from safetynet.casework.model import (
     ASSISTANCE_KINDS,
     OUTCOME_LABELS,
@@ -32,10 +34,10 @@ from safetynet.casework.model import (
 from safetynet.casework.policy import ROUTING_DEPARTMENTS, ROUTING_LEVELS, PolicyError
 from safetynet.casework.store import notifications
 from safetynet.errors import NotFoundError
-from safetynet.monitoring.catalogue import NEEDS
+from safetynet.monitoring.catalogue import LEVEL_LABELS, NEED_LABELS, NEEDS
 from safetynet.monitoring.warnings import WarningInputError, check_month
 from safetynet.registry import search
-from safetynet.spreadsheet import XLSX_MEDIA_TYPE
+from safetynet.spreadsheet import XLSX_MEDIA_TYPE, Column
 
 router = APIRouter(tags=["casework 闭环处置"])
 
@@ -163,6 +165,85 @@ def task_forms() -> JSONResponse:
             "attachment_types": list(feedback.ATTACHMENT_TYPES),
         }
     )
+
+
+_EXPORT_COLUMNS = [
+    Column(bulk.ID, 10), Column("任务类型", 10), Column("处置状态", 10), Column("预警规则", 28),
+    Column("预警等级", 8), Column("需求类别", 10), Column("承办部门", 10), Column("姓名", 8),
+    Column("户编号", 14), Column("所在队列", 24), Column("承办人", 12), Column("办理期限", 17),
+    Column("是否逾期", 8), Column("创建时间", 17),
+]
+_EXPORT_FILTERS = {"mine": "范围", "status": "处置状态", "task_type": "任务类型", "need": "需求类别",
+                   "overdue": "仅逾期", "open": "仅未办结", "region": "区划", "household_id": "家庭",
+                   "warning_id": "预警编号"}
+
+
+def _zh(labels: dict, value: str | None) -> str | None:
+    return labels.get(value, {}).get("zh", value) if value else None
+
+
+@router.get("/tasks/export.xlsx", summary="The task list as Excel (a liaison's: answer columns) 导出任务列表")
+def export_tasks(
+    request: Request,
+    mine: bool = Query(False), status: str | None = Query(None), task_type: str | None = Query(None),
+    need: str | None = Query(None), overdue: bool = Query(False), open: bool = Query(False),
+    region: str | None = Query(None), household_id: int | None = Query(None),
+    warning_id: int | None = Query(None),
+    user: CurrentUser = Depends(require("tasks.read")),
+) -> Response:
+    """The list with the same filters, scope and masking (every page; at most 50,000 rows, more
+    answers 400), labels for codes and deadlines in Beijing time. A liaison's has empty answer columns
+    to fill in and upload to `POST /tasks/feedback/bulk`. Audited as an export."""
+    _check_filters(status, task_type, need)
+    _scoped_region(region)
+    args = {"user": user, "now": now(request), "mine": mine, "status": status, "task_type": task_type,
+            "need": need, "overdue": overdue, "open_only": open, "region": region,
+            "household_id": household_id, "warning_id": warning_id}
+    try:
+        with search.reading(request.app.state.engine) as conn:
+            total = views.list_tasks(conn, page_size=1, **args)["total"]
+            exports.check_size(total)
+            items = views.list_tasks(conn, page_size=max(total, 1), **args)["items"]
+    except NotFoundError:
+        raise errors.out_of_region() from None
+    _with_rule_names(items)
+    liaison = user.role == Role.department_liaison.value
+    columns = _EXPORT_COLUMNS + ([Column(t, 14) for t in bulk.ANSWER_COLUMNS] if liaison else [])
+    rows = [[i["task_id"], _zh(TYPE_LABELS, i["task_type"]), _zh(STATUS_LABELS, i["status"]),
+             i["rule_name_zh"], LEVEL_LABELS.get(i["warning_level"], i["warning_level"]),
+             NEED_LABELS.get(i["need"], i["need"]),
+             _zh(DEPARTMENTS, i["department"]), i["name"], i["household_no"],
+             i["queue_region_name"] or i["queue_region"], i["assignee"],
+             dt.datetime.fromisoformat(i["deadline_at"]) if i["deadline_at"] else None,
+             "是" if i["overdue"] else "否", dt.datetime.fromisoformat(i["created_at"])] for i in items]
+    used = exports.filters_text({"mine": "我的待办" if mine else "辖区全部",
+                                 "status": _zh(STATUS_LABELS, status),
+                                 "task_type": _zh(TYPE_LABELS, task_type),
+                                 "need": need and NEED_LABELS.get(need),
+                                 "overdue": "是" if overdue else None,
+                                 "open": "是" if open else None, "region": region,
+                                 "household_id": household_id, "warning_id": warning_id}, _EXPORT_FILTERS)
+    data = exports.workbook("任务列表", columns, rows, user=user, filters=used, now=now(request))
+    return exports.answer(request.app.state.engine, data, user=user, object_type="task_list", rows=len(rows),
+                          filename="任务列表.xlsx", filters=used,
+                          fields=["task", "status", "warning", "name", "household_no", "deadline"])
+
+
+@router.post("/tasks/feedback/bulk", summary="Answer department pushes from a spreadsheet 批量反馈")
+async def bulk_feedback(
+    request: Request, file: UploadFile = File(..., description="the tasks export with answers filled in"),
+    user: CurrentUser = Depends(require("tasks.work")),
+) -> JSONResponse:
+    """One row per task answered (任务编号, 反馈结果 已给予帮扶/不予帮扶, 帮扶类别, 帮扶日期, 帮扶金额（元）,
+    不予帮扶理由, 反馈说明); rows without a 反馈结果 are left alone. Every row is checked first (400 naming
+    the row and column); then each task gets its feedback in one transaction (all or nothing)."""
+    data = await file.read(feedback.MAX_ATTACHMENT_BYTES + 1)
+    if len(data) > feedback.MAX_ATTACHMENT_BYTES:
+        raise _bad("file", "the file is larger than 10 MB", "文件不能超过 10 MB")
+    at = now(request)
+    answers = bulk.parse(data, today=at.date())
+    done = bulk.apply(request.app.state.engine, answers, user=user, now=at)
+    return JSONResponse({"answered": len(done), "tasks": [d["task_id"] for d in done]})
 
 
 @router.get("/tasks/{task_id}", summary="One task: its warning, history, feedback and your actions 任务详情")

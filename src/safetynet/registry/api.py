@@ -13,14 +13,17 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from fastapi import APIRouter, Body, Depends, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy import Connection
+from stdnum.cn import ric
 
+from safetynet import exports, identity
 from safetynet.audit.service import record as audit_record
 from safetynet.auth import errors
-from safetynet.auth.deps import CurrentUser, require
+from safetynet.auth.deps import CurrentUser, now, require
 from safetynet.errors import NotFoundError
-from safetynet.registry import search
+from safetynet.registry import model, search
+from safetynet.spreadsheet import Column
 
 router = APIRouter(tags=["registry 名册"])
 
@@ -30,6 +33,20 @@ _PAGE_SIZE = Query(20, ge=1, le=search.MAX_PAGE_SIZE, description="rows per page
 
 def _invalid(e: search.InvalidQuery) -> errors.ApiError:
     return errors.invalid(e.field, str(e), e.message_zh)
+
+
+def _check_digit(field: str, value: str | None) -> None:
+    """A whole identity number whose check digit is wrong matches no one: say so (with the digit it
+    should have) rather than answer an empty list that reads as "not registered"."""
+    number = identity.normalize(value or "")
+    if len(number) != 18 or not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
+        return  # not shaped as a whole number: the search's own checks answer
+    expected = ric.calc_check_digit(number)
+    if number[17] != expected:
+        raise errors.invalid(field, f"the id number's check digit is {number[17]}, it should be {expected} "
+                             "(a typing error in the number?)",
+                             f"身份证号校验位有误：末位为 {number[17]}，按前 17 位应为 {expected}，"
+                             "请核对号码")
 
 
 @router.get("/registry/summary")
@@ -53,6 +70,8 @@ def households(
     """Search households in your region (masked). `total` counts matches up to 10,000;
     `total_capped` is true when there are more (narrow the search to page beyond them). A search
     by a whole identity number is audited."""
+    _check_digit("id_number", id_number)
+    _check_digit("q", q)
     try:
         result = search.search_households(
             request.app.state.engine, scope=user.region_code, q=q, name=name, id_number=id_number,
@@ -66,6 +85,60 @@ def households(
                      fields=["id_number"], purpose="household search by full id number",
                      detail=f"{result.total} found")
     return JSONResponse(result.as_dict())
+
+
+_HOUSEHOLD_COLUMNS = [Column("户编号", 16), Column("户主", 10), Column("户主身份证号", 22),
+                      Column("所在区划", 28), Column("家庭人数", 10), Column("救助类别", 14),
+                      Column("户籍性质", 10)]
+_HOUSEHOLD_FILTERS = {"q": "关键词", "name": "姓名", "id_number": "身份证号", "region": "区划",
+                      "tier": "救助类别"}
+
+
+def _shown(term: str | None) -> str | None:
+    """A search term as the audit row and the sheet may show it: a whole id number masked."""
+    number = identity.normalize(term or "")
+    return identity.mask_id_number(number) if len(number) == 18 else term
+
+
+@router.get("/households/export.xlsx", summary="The household search as Excel 导出家庭查询结果")
+def households_export(
+    request: Request,
+    q: str | None = Query(None), name: str | None = Query(None), id_number: str | None = Query(None),
+    region: str | None = Query(None), tier: str | None = Query(None),
+    user: CurrentUser = Depends(require("registry.read")),
+) -> Response:
+    """The search's matches with the same filters, scope and masking as the list, every page of them
+    (up to the search's cap of 10,000: more answers 400, narrow the search). Audited as an export."""
+    _check_digit("id_number", id_number)
+    _check_digit("q", q)
+    engine = request.app.state.engine
+    items: list[dict] = []
+    page = 1
+    try:
+        while True:
+            result = search.search_households(engine, scope=user.region_code, q=q, name=name,
+                                              id_number=id_number, region=region, tier=tier, page=page,
+                                              page_size=search.MAX_PAGE_SIZE)
+            if result.total_capped:
+                raise exports.too_many(search.TOTAL_CAP + 1, search.TOTAL_CAP)
+            items += result.items
+            if len(items) >= result.total or not result.items:
+                break
+            page += 1
+    except search.InvalidQuery as e:
+        raise _invalid(e) from None
+    except NotFoundError:
+        raise errors.out_of_region() from None
+    rows = [[i["household_no"], i["head_name"], i["head_id_number"], i["region_name"] or i["region_code"],
+             i["members"], i["tier_label"], i["registration_label"]] for i in items]
+    used = exports.filters_text({"q": _shown(q), "name": name, "id_number": _shown(id_number),
+                                 "region": region, "tier": tier and model.TIER_LABELS.get(tier, tier)},
+                                _HOUSEHOLD_FILTERS)
+    data = exports.workbook("家庭查询结果", _HOUSEHOLD_COLUMNS, rows, user=user, filters=used,
+                            now=now(request))
+    return exports.answer(engine, data, user=user, object_type="household_search", rows=len(rows),
+                          fields=["household_no", "head_name", "head_id_number", "region", "members", "tier",
+                                  "registration"], filename="家庭查询结果.xlsx", filters=used)
 
 
 def _scoped_read(request: Request, user: CurrentUser, fetch: Callable[[Connection, bool], dict], *,
