@@ -246,4 +246,22 @@ calendar: {
     notFoundTitle: 'Not found', notFound: 'The page or record does not exist, or it is outside your region.',
     home: 'Back to the dashboard', network: 'Cannot reach the server; try again shortly',
   },
+  // issue 16: dashboard drill-down, standards by county, the verification report (missing keys fall back to zh-CN)
+  dashboardDrill: {
+    noData: 'No data', noDataHint: 'Nobody is registered in {region}: its register is not imported yet, or it has no assisted households.',
+    chartTop: 'The chart shows the {n} busiest sub-regions; the table lists them all', levelWarnings: '{level} warnings',
+    warningsNone: 'No warnings in the latest monitored month', warningsMonth: 'Month {month}',
+  },
+  standardsByCounty: {
+    title: 'Standards in force by county', note: 'Standards are set by each county; provinces and cities set none of their own. The table shows what each county applies today (yuan per person per month); a kind a county did not set follows its city or province. Click a county for its history.',
+    county: 'County', city: 'City', own: 'Set by the county', inherited: 'Follows above', effective: 'Last change',
+    filter: 'Filter by name', noneHere: 'No standards set at this level: see the counties below', urban: 'Urban', rural: 'Rural',
+  },
+  verify: {
+    month: 'Month', window: 'Period', reportDate: 'Report date', registration: 'Registration',
+    notAuthorisedTitle: 'No valid authorisation for economic-condition verification',
+    notAuthorisedHow: 'Record the family\'s signed authorisation (date, scope, signer, document number) first.',
+    noCapabilityTitle: 'You may not view verification reports',
+    noCapabilityHow: 'Ask your administrator if your work needs it.',
+  },
 }
