@@ -42,6 +42,8 @@ FIELD_LABELS = {
     "task": "任务", "deadline": "办理期限", "attachment": "附件", "kind": "帮扶类别", "amount_fen": "金额",
     "given_on": "帮扶日期", "at": "时间", "actor": "操作人", "action": "操作", "object": "对象",
     "fields": "涉及字段", "purpose": "事由", "result": "结果", "password": "密码", "role": "角色",
+    "username": "用户名", "display_name": "显示名称", "region_code": "区划", "department": "部门",
+    "active": "启用",
 }
 
 

@@ -264,4 +264,18 @@ calendar: {
     noCapabilityTitle: 'You may not view verification reports',
     noCapabilityHow: 'Ask your administrator if your work needs it.',
   },
+  exports: {
+    button: 'Export', failed: 'Export failed', object: 'Object',
+    idCheckDigit: 'The ID number\'s check digit is {got}; from the first 17 digits it should be {want}',
+    bulk: 'Bulk feedback', bulkDone: 'Feedback given on {n} task(s)', bulkFailed: 'Bulk feedback not saved',
+    bulkHint: 'Bulk feedback: export your open tasks, fill in the answer columns (outcome, kind of assistance, date, amount in yuan, or the reason for a refusal) and upload the file. A wrong row saves nothing and names the row and column.',
+    auditTimeNote: 'Times are Beijing time.',
+    objectTypes: {
+      person: 'Person', household: 'Household', household_search: 'Household search',
+      household_chain: 'Assistance chain', warning: 'Warning', warning_evidence: 'Warning evidence',
+      warning_list: 'Warning list', task: 'Task', task_list: 'Task list', task_feedback: 'Task feedback',
+      assistance: 'Assistance', user: 'User', application: 'Application', verification_report: 'Verification report',
+      verification_authorisation: 'Verification consent', routing_rule: 'Routing rule', audit_log: 'Audit log',
+    },
+  },
 }

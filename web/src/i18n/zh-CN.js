@@ -280,4 +280,19 @@ calendar: {
     physical: '肢体', visual: '视力', hearing: '听力', speech: '言语', intellectual: '智力', mental: '精神',
     multiple: '多重', flood: '洪涝', drought: '干旱', fire: '火灾', earthquake: '地震', storm: '风雹',
   },
+  // issue 16: every list's 导出 and the department's bulk answer
+  exports: {
+    button: '导出', failed: '导出失败', object: '对象',
+    idCheckDigit: '身份证号校验位有误：末位为 {got}，按前 17 位应为 {want}，请核对号码',
+    bulk: '批量反馈', bulkDone: '已提交 {n} 条任务的反馈', bulkFailed: '批量反馈未保存',
+    bulkHint: '批量反馈：先“导出”待办任务，在表中“反馈结果”列填写“已给予帮扶”或“不予帮扶”，已给予帮扶的填写帮扶类别、帮扶日期和金额（元），不予帮扶的填写理由，然后点“批量反馈”上传。任何一行有误时整份文件都不会保存，并提示出错的行和列。',
+    auditTimeNote: '时间均为北京时间。',
+    objectTypes: {
+      person: '人员', household: '家庭', household_search: '家庭查询', household_chain: '救助帮扶链',
+      warning: '预警', warning_evidence: '预警依据', warning_list: '预警列表', task: '任务', task_list: '任务列表',
+      task_feedback: '任务反馈', assistance: '帮扶记录', user: '用户', application: '救助申请',
+      verification_report: '核对报告', verification_authorisation: '核对授权', routing_rule: '推送规则',
+      audit_log: '审计日志',
+    },
+  },
 }
