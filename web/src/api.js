@@ -7,6 +7,8 @@ export class ApiError extends Error {
     this.code = (body && body.code) || (status === 404 ? 'not_found' : status === 403 ? 'forbidden' : 'error')
     this.message_zh = body && body.message_zh
     this.field = body && body.field
+    // verification's 403 names the scopes the family's authorisation lacks
+    this.missing = body && body.missing
   }
 }
 
