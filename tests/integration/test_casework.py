@@ -1001,5 +1001,13 @@ def test_outside_channels_are_told_only_once_the_action_has_committed(client_as,
         with engine.connect() as c:
             stored = c.execute(select(notifications.c.id).where(notifications.c.title_en == "title")).all()
         assert stored == []
+        # a use case run inside another's transaction (the bulk upload's rows): its messages wait
+        # for the outer block, and go nowhere when a later row fails
+        with pytest.raises(RuntimeError), notify.sent_after_commit(), engine.begin() as conn:
+            with notify.sent_after_commit():
+                notify._deliver(conn, [message], DISPATCH)
+            assert seen == []
+            raise RuntimeError("a later row of the upload fails")
+        assert seen == []
     finally:
         notify.unregister_channel("test-witness")

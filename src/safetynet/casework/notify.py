@@ -114,13 +114,18 @@ _outbox: ContextVar[list[Message] | None] = ContextVar("safetynet_notify_outbox"
 def sent_after_commit() -> Iterator[None]:
     """Hold the outside channels' messages of the block until it ends without an error. Put it
     around the transaction (`with notify.sent_after_commit(), engine.begin() as conn:`), so the
-    transaction has committed when they go."""
+    transaction has committed when they go. Nested inside another such block (a bulk upload running
+    each task's own use case inside its one transaction), the messages wait for the outer block."""
+    outer = _outbox.get()
     token = _outbox.set([])
     try:
         yield
         pending = _outbox.get() or []
     finally:
         _outbox.reset(token)
+    if outer is not None:
+        outer.extend(pending)
+        return
     _send(pending)
 
 
