@@ -6,3 +6,8 @@ export const NEEDS = ['medical', 'education', 'employment', 'housing', 'disaster
 export const SIDES = ['entry', 'exit']
 // statuses known today; the list page adds any other the counts report (casework adds more)
 export const STATUSES = ['new', 'closed']
+// A warning's place by name (the API's region_name, county down to village, and its grid's name):
+// 市中区 · 光明街道 · 西村 · 西村第1网格. Codes are never shown; '' when the API has no names.
+export function placeText(w) {
+  return [w.region_name, w.grid_name].filter(Boolean).join(' · ')
+}

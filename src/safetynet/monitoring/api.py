@@ -32,6 +32,7 @@ from safetynet.monitoring.catalogue import (
     catalogue_path,
     load_catalogue,
 )
+from safetynet.monitoring.names import value_label
 from safetynet.monitoring.warnings import LEVELS, WarningInputError, check_month
 from safetynet.monitoring.warnings_cli import STATUS_LABELS
 from safetynet.regions.store import regions
@@ -58,9 +59,11 @@ def catalogue() -> Catalogue:
 
 
 def rule_names() -> dict[str, dict]:
-    """rule id → names; empty when the catalogue cannot be read (warnings still list, by rule id)."""
+    """rule id → names and the indicator its value is of (for the value's label); empty when the
+    catalogue cannot be read (warnings still list, by rule id, values as stored)."""
     try:
-        return {r.id: {"name_zh": r.name_zh, "name_en": r.name_en} for r in catalogue()}
+        return {r.id: {"name_zh": r.name_zh, "name_en": r.name_en, "indicator": r.indicator[0]}
+                for r in catalogue()}
     except (SafetynetError, OSError):
         return {}
 
@@ -271,6 +274,10 @@ def warning(warning_id: int, request: Request,
     names = out["rule_entry"] or {}
     out["rule_name_zh"] = names.get("name_zh", out["rule"])
     out["rule_name_en"] = names.get("name_en", out["rule"])
+    indicator = (names.get("indicator") or [None])[0]
+    out["value_label"] = value_label(indicator, out["value"])
+    for firing in out["firings"]:
+        firing["value_label"] = value_label(indicator, firing["value"])
     # the link to the household page, for readers of the register (the register's own number)
     registered = out["household"].pop("registered_household_no")
     out["household"]["link"] = (f"/households/{quote(registered, safe='')}"

@@ -13,6 +13,7 @@ from sqlalchemy import Connection, and_, case, false, func, select
 
 from safetynet import identity
 from safetynet.errors import NotFoundError
+from safetynet.monitoring import names
 from safetynet.monitoring.store import monitor_runs, warning_firings, warnings
 from safetynet.monitoring.warnings import LEVEL_RANK, check_month
 from safetynet.registry import search
@@ -78,7 +79,19 @@ def _person_name():  # noqa: ANN202
     return select(_p.c.name).where(_p.c.id == _w.c.person_id).scalar_subquery()
 
 
-def _item(row, catalogue: dict[str, dict]) -> dict:  # noqa: ANN001
+def _grid_code():  # noqa: ANN202
+    return select(_h.c.grid_code).where(_h.c.id == _w.c.household_id).scalar_subquery()
+
+
+def _place(row, paths: dict[str, list[dict]]) -> dict:  # noqa: ANN001
+    """The region and grid by name beside their codes (the codes stay for other systems)."""
+    path = paths.get(row.region_code) or []
+    grid_path = paths.get(row.grid_code, []) if row.grid_code else []
+    return {"region_name": names.short_name(path), "region_path": path, "grid_code": row.grid_code,
+            "grid_name": names.grid_name(grid_path)}
+
+
+def _item(row, catalogue: dict[str, dict], paths: dict[str, list[dict]]) -> dict:  # noqa: ANN001
     rule = catalogue.get(row.rule, {})
     return {
         "warning_id": row.id, "rule": row.rule, "rule_name_zh": rule.get("name_zh", row.rule),
@@ -89,7 +102,8 @@ def _item(row, catalogue: dict[str, dict]) -> dict:  # noqa: ANN001
         "name": identity.mask_name(row.person_name) if row.person_name else None,
         "person_id": row.person_id, "household_id": row.household_id,
         "household_no": identity.mask_household_no(row.household_no) if row.household_no else None,
-        "region_code": row.region_code,
+        "region_code": row.region_code, **_place(row, paths),
+        "value_label": names.value_label(rule.get("indicator"), row.value),
     }
 
 
@@ -99,7 +113,8 @@ def list_warnings(conn: Connection, *, scope: Scope, month: str | None, catalogu
                   household_no: str | None = None, page: int = 1, page_size: int = 20) -> dict:
     """With `month`: the warnings that fired that month, with that month's level and value. Without
     (only for one household's list): each of its warnings once, at its highest level and latest value.
-    Most severe first, then newest. `catalogue`: rule id → {name_zh, name_en} for the rule names."""
+    Most severe first, then newest. `catalogue`: rule id → {name_zh, name_en, indicator} for the rule
+    names and the values' labels. Region and grid names of the page: one more query."""
     conds = _scope_conditions(scope)
     if month is not None:
         check_month(month)
@@ -118,12 +133,15 @@ def list_warnings(conn: Connection, *, scope: Scope, month: str | None, catalogu
     query = (select(_w.c.id, _w.c.rule, _w.c.need, _w.c.side, level_col.label("level"), _w.c.status,
                     shown_month.label("shown_month"), _w.c.month, _w.c.last_month, _w.c.fired_months,
                     value_col.label("value"), _w.c.id_number, _w.c.person_id, _w.c.household_id,
-                    _w.c.household_no, _w.c.region_code, _person_name().label("person_name"))
+                    _w.c.household_no, _w.c.region_code, _person_name().label("person_name"),
+                    _grid_code().label("grid_code"))
              .select_from(source).where(where)
              .order_by(_severity(level_col).desc(), shown_month.desc(), _w.c.id.desc())
              .limit(page_size).offset((page - 1) * page_size))
     total = conn.execute(select(func.count()).select_from(source).where(where)).scalar_one()
-    items = [_item(r, catalogue) for r in conn.execute(query)]
+    rows = conn.execute(query).all()
+    paths = names.region_names(conn, {r.region_code for r in rows} | {r.grid_code for r in rows})
+    items = [_item(r, catalogue, paths) for r in rows]
     return {"items": items, "total": total, "page": page, "page_size": page_size, "month": month}
 
 
@@ -150,16 +168,18 @@ def warning_detail(conn: Connection, *, warning_id: int, scope: Scope) -> dict:
     row = conn.execute(
         select(_w, _person_name().label("person_name"),
                select(_h.c.household_no).where(_h.c.id == _w.c.household_id).scalar_subquery()
-               .label("registered_household_no"))
+               .label("registered_household_no"), _grid_code().label("grid_code"))
         .where(_w.c.id == warning_id, *_scope_conditions(scope))).first()
     if row is None:
         raise NotFoundError(f"warning {warning_id} not found")
     firings = conn.execute(select(_f.c.month, _f.c.level, _f.c.value, _f.c.evidence, _f.c.run_id)
                            .where(_f.c.warning_id == warning_id).order_by(_f.c.month)).all()
+    paths = names.region_names(conn, {row.region_code, row.grid_code})
     return {
         "warning_id": row.id, "rule": row.rule, "need": row.need, "side": row.side, "level": row.level,
         "status": row.status, "raised_month": row.month, "last_month": row.last_month,
         "fired_months": row.fired_months, "value": row.value, "region_code": row.region_code,
+        **_place(row, paths),
         "id_number": identity.mask_id_number(row.id_number),
         "created_at": _iso(row.created_at), "updated_at": _iso(row.updated_at),
         "person": {"person_id": row.person_id,

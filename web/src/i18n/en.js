@@ -278,4 +278,9 @@ calendar: {
       verification_authorisation: 'Verification consent', routing_rule: 'Routing rule', audit_log: 'Audit log',
     },
   },
+  // issue 16: warnings by names, not codes
+  warningNames: {
+    person: 'Person', region: 'Region', grid: 'Grid', value: 'Indicator', raised: 'Raised · months fired',
+    raisedText: 'since {month} · {n} mo', kind: 'Need · side', noRegion: 'No region on record',
+  },
 }

@@ -295,4 +295,9 @@ calendar: {
       audit_log: '审计日志',
     },
   },
+  // issue 16: warnings by names, not codes
+  warningNames: {
+    person: '预警对象', region: '所在区划', grid: '网格', value: '指标说明', raised: '首次预警 · 触发月数',
+    raisedText: '{month} 起 · {n} 个月', kind: '需求 · 类型', noRegion: '未登记区划',
+  },
 }
