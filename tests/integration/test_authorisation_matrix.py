@@ -166,6 +166,8 @@ POLICY: dict[tuple[str, str], Policy] = {
     ("GET", f"{API}/tasks/{{task_id}}"): Policy("tasks.read", scoped=True,
                                                 call=_get(f"{API}/tasks/{{task}}")),
     # "start" on a task nobody accepted: 409 in the region, 404 outside (no state changes)
+    ("POST", f"{API}/tasks/{{task_id}}/visit-contact"): Policy("tasks.read", scoped=True, call=_post(
+        f"{API}/tasks/{{task}}/visit-contact", {"purpose": "入户核查"})),
     ("POST", f"{API}/tasks/{{task_id}}/actions"): Policy("tasks.work", scoped=True, call=_post(
         f"{API}/tasks/{{task}}/actions", {"action": "start"})),
     ("POST", f"{API}/tasks/{{task_id}}/feedback"): Policy("tasks.work", scoped=True, call=_post(

@@ -19,7 +19,7 @@ from safetynet.audit.service import record as audit_record
 from safetynet.auth import errors
 from safetynet.auth.deps import CurrentUser, current_user, now, require
 from safetynet.auth.model import DEPARTMENTS, Role
-from safetynet.casework import bulk, feedback, service, views
+from safetynet.casework import bulk, feedback, service, views, visit
 from safetynet.casework import chain as chain_view
 from safetynet.casework.model import (
     ASSISTANCE_KINDS,
@@ -43,7 +43,7 @@ router = APIRouter(tags=["casework 闭环处置"])
 
 _PAGE = Query(1, ge=1, description="1-based page")
 _PAGE_SIZE = Query(20, ge=1, le=views.MAX_PAGE_SIZE, description="rows per page (max 200)")
-TASK_FIELDS = ("warning", "status", "history", "feedback")
+TASK_FIELDS = ("warning", "status", "history", "feedback", "household")
 
 
 def _bad(field: str, message: str, message_zh: str) -> errors.ApiError:
@@ -256,6 +256,8 @@ def task_detail(
             out = views.task_detail(conn, user=user, task_id=task_id, now=now(request))
         except NotFoundError:
             raise errors.out_of_region() from None
+        # where to go: the household's address, phone and members (masked) with the task
+        out["household"] = visit.household_block(conn, out["household_id"], now(request).date())
         audit_record(
             None,
             conn=conn,
@@ -273,6 +275,43 @@ def task_detail(
         f"/households/{quote(registered, safe='')}" if registered and user.can("registry.read") else None
     )
     _with_rule_names([out])
+    return JSONResponse(out)
+
+
+@router.post(
+    "/tasks/{task_id}/visit-contact",
+    summary="A field check's household phone and names, for the visit 查看联系方式",
+)
+def visit_contact(
+    task_id: int,
+    request: Request,
+    purpose: str | None = Body(None, embed=True, description="why, e.g. 入户核查"),
+    user: CurrentUser = Depends(require("tasks.read")),
+) -> JSONResponse:
+    """For the worker an open field check is assigned to, or the grid worker of its grid: the phone
+    and the members' full names, audited as `unmask`. Outside your tasks: 404; a task you may read but
+    not visit, or a closed one: 403 (`not_your_visit`, `not_a_field_check`, `task_closed`)."""
+    purpose = (purpose or "").strip()
+    if len(purpose) < 2:
+        raise _bad("purpose", "state the purpose (at least 2 characters), e.g. 'home visit'",
+                   "请填写查看联系方式的事由（至少 2 个字）")
+    with request.app.state.engine.begin() as conn:
+        try:
+            out = visit.visit_contact(conn, user=user, task_id=task_id)
+        except NotFoundError:
+            raise errors.out_of_region() from None
+        except visit.VisitRefused as e:
+            raise errors.ApiError(403, e.code, e.message, e.message_zh) from None
+        audit_record(
+            None,
+            conn=conn,
+            actor=user,
+            action="unmask",
+            object_type="task",
+            object_id=str(task_id),
+            fields=list(visit.VISIT_FIELDS),
+            purpose=purpose[:200],
+        )
     return JSONResponse(out)
 
 
