@@ -67,8 +67,19 @@ const routes = [
   },
 ]
 
+// Field roles start at their work, not at the province-style dashboard (issue 16): the task inbox for
+// those who work tasks, 登记帮扶 for a charity; the rest land on the first page of the menu they may open.
+const LANDING = {
+  grid_worker: 'tasks',
+  township_caseworker: 'tasks',
+  township_reviewer: 'tasks',
+  department_liaison: 'tasks',
+  charity: 'assistance',
+}
+
 export function firstAllowed() {
-  const m = MENU.find((x) => can(x.cap))
+  const landing = MENU.find((x) => x.name === LANDING[session.me && session.me.role])
+  const m = landing && can(landing.cap) ? landing : MENU.find((x) => can(x.cap))
   return m ? m.path : '/forbidden'
 }
 

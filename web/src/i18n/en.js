@@ -283,4 +283,10 @@ calendar: {
     person: 'Person', region: 'Region', grid: 'Grid', value: 'Indicator', raised: 'Raised · months fired',
     raisedText: 'since {month} · {n} mo', kind: 'Need · side', noRegion: 'No region on record',
   },
+  // issue 16: a field check shows where to go
+  fieldVisit: {
+    title: 'Where to go', address: 'Address', phone: 'Phone', members: 'Members', name: 'Name', relation: 'Relation',
+    age: 'Age', ageText: '{n}', reveal: 'Show contact', purposePrompt: 'Why do you need the contact (audited)?',
+    defaultPurpose: 'Field check visit', revealed: 'Contact shown (audited)', call: 'Call', noAddress: 'No address on record',
+  },
 }

@@ -300,4 +300,10 @@ calendar: {
     person: '预警对象', region: '所在区划', grid: '网格', value: '指标说明', raised: '首次预警 · 触发月数',
     raisedText: '{month} 起 · {n} 个月', kind: '需求 · 类型', noRegion: '未登记区划',
   },
+  // issue 16: a field check shows where to go
+  fieldVisit: {
+    title: '入户地址', address: '地址', phone: '联系电话', members: '家庭成员', name: '姓名', relation: '关系',
+    age: '年龄', ageText: '{n} 岁', reveal: '查看联系方式', purposePrompt: '请填写查看联系方式的事由（将记入审计日志）',
+    defaultPurpose: '入户核查', revealed: '已显示联系方式（已记入审计日志）', call: '拨打', noAddress: '未登记地址',
+  },
 }
