@@ -119,7 +119,7 @@ def test_list_defaults_to_the_latest_finished_month_in_the_region_most_severe_fi
     assert _ids(r) == [w["car"], w["medical"], w["hotline"]] and body["total"] == 3
     medical = body["items"][1]
     jianguo = people["张建国"]
-    assert medical == {
+    expected = {
         "warning_id": w["medical"], "rule": "medical_oop_large",
         "rule_name_zh": "医疗自付费用过高（因病致贫风险）",
         "rule_name_en": "Large medical out-of-pocket costs", "need": "medical", "side": "entry",
@@ -128,6 +128,9 @@ def test_list_defaults_to_the_latest_finished_month_in_the_region_most_severe_fi
         "id_number": jianguo["id_number"][:6] + "********" + jianguo["id_number"][-4:], "name": "张**",
         "person_id": jianguo["person_id"], "household_id": jianguo["household_id"], "household_no": "****",
         "region_code": VILLAGE}
+    assert {k: medical[k] for k in expected} == expected
+    # ... and the place by name, the value in words (tests/integration/test_warning_names.py)
+    assert {"region_name", "region_path", "grid_code", "grid_name", "value_label"} <= medical.keys()
     # the person known only to the feeds: no name, no household
     assert body["items"][2]["name"] is None and body["items"][2]["household_no"] is None
     assert not any(jianguo["id_number"] in json.dumps(i) for i in body["items"])
@@ -267,9 +270,11 @@ def test_detail_has_every_firing_the_rule_and_the_household_link(client_as, worl
     record = f"medical-{jianguo['person_id']}-2026-0"
     assert d["firings"] == [
         {"month": "2026-01", "level": "yellow", "value": "0.35", "run_id": d["firings"][0]["run_id"],
-         "evidence": [{"feed": "medical", "record_id": record + "1", "month": "2026-01"}]},
+         "evidence": [{"feed": "medical", "record_id": record + "1", "month": "2026-01"}],
+         "value_label": "自付医疗费为家庭收入的 35%"},
         {"month": "2026-02", "level": "orange", "value": "0.55", "run_id": d["firings"][1]["run_id"],
-         "evidence": [{"feed": "medical", "record_id": record + "2", "month": "2026-02"}]}]
+         "evidence": [{"feed": "medical", "record_id": record + "2", "month": "2026-02"}],
+         "value_label": "自付医疗费为家庭收入的 55%"}]
     assert d["firings"][0]["run_id"] < d["firings"][1]["run_id"]
     assert d["person"] == {"person_id": jianguo["person_id"], "name": "张**",
                            "id_number": jianguo["id_number"][:6] + "********" + jianguo["id_number"][-4:]}

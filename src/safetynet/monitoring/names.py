@@ -76,7 +76,8 @@ def value_label(indicator: str | None, value: str | None) -> str | None:
     """The value as a zh-CN reader understands it, from the rule's (first) indicator:
     medical ratio 13.71 → 自付医疗费为家庭收入的 1371%; ∞ → 自付医疗费（家庭无计入收入）; a drop
     -35% → 收入较前 6 个月平均下降 35%; an amount → 灾害损失 12,345.00 元; a count → 名下住房 3 套;
-    months → 收入高于保障标准 4 个月. None without a value; an unknown shape is shown as it is."""
+    months → 收入高于保障标准 4 个月. None without a value; a value of another shape is shown as
+    it is, after 指标值 (never a bare figure or a word of English on a zh-CN page)."""
     if value is None or value == "":
         return None
     text = str(value).strip()
@@ -84,19 +85,25 @@ def value_label(indicator: str | None, value: str | None) -> str | None:
         if text.startswith("∞"):
             return "自付医疗费（家庭无计入收入）"
         number = _number(text)
-        return f"自付医疗费为家庭收入的 {round(number * 100):,}%" if number is not None else text
+        return f"自付医疗费为家庭收入的 {round(number * 100):,}%" if number is not None else _plain(text)
     if indicator == "income_drop_share_6m" and text.endswith("%"):
         return f"收入较前期平均下降 {text.lstrip('-')}"
     if indicator in _AMOUNTS:
         amount = text.removesuffix("元").strip()
-        return f"{_AMOUNTS[indicator]} {amount} 元" if _number(amount) is not None else text
+        return f"{_AMOUNTS[indicator]} {amount} 元" if _number(amount) is not None else _plain(text)
     if indicator in _COUNTS:
         what, unit = _COUNTS[indicator]
-        return f"{what} {text} {unit}" if _number(text) is not None else text
+        return f"{what} {text} {unit}" if _number(text) is not None else _plain(text)
     if indicator == "months_income_above_tier_line":
         months = text.removesuffix("个月")
-        return f"收入高于保障标准 {months} 个月" if _number(months) is not None else text
-    return text
+        return f"收入高于保障标准 {months} 个月" if _number(months) is not None else _plain(text)
+    if text.startswith("died "):  # the death rules give the date of death
+        return f"死亡日期 {text.removeprefix('died ').strip()}"
+    return _plain(text)
+
+
+def _plain(text: str) -> str:
+    return f"指标值 {text}"
 
 
 def _number(text: str) -> float | None:
