@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
 )
 
+from safetynet.applications.model import Status
 from safetynet.db import metadata
 
 # as warnings.id and tasks.id (SQLite aliases only INTEGER PRIMARY KEY to the rowid)
@@ -69,34 +70,9 @@ applications = Table(
     # the enrolment an approval opened: {tier, starts_on, monthly_amount_fen, persons, registry_import_id}
     Column("enrolment", JSON),
     Column("enrolment_starts_on", Date),
-    *(
-        Column(f"{state}_on", Date)
-        for state in (
-            "submitted",
-            "accepted",
-            "not_accepted",
-            "investigating",
-            "notice",
-            "approved",
-            "refused",
-            "enrolled",
-            "withdrawn",
-        )
-    ),
-    *(
-        Column(f"{state}_at", TS)
-        for state in (
-            "submitted",
-            "accepted",
-            "not_accepted",
-            "investigating",
-            "notice",
-            "approved",
-            "refused",
-            "enrolled",
-            "withdrawn",
-        )
-    ),
+    # a date and a timestamp per state of the lifecycle
+    *(Column(f"{state.value}_on", Date) for state in Status),
+    *(Column(f"{state.value}_at", TS) for state in Status),
     Column("created_by", String(64), nullable=False),
     Column("updated_at", TS, nullable=False),
     Index("ix_applications_region_status", "region_code", "status"),
