@@ -28,11 +28,9 @@ from safetynet.api.guard import SecurityMiddleware
 from safetynet.api.spa import mount_spa
 from safetynet.applications.api import router as applications_router
 from safetynet.assessment.api import router as assessment_router
-from safetynet.audit import service as audit
 from safetynet.audit.api import router as audit_router
 from safetynet.auth.api import router as auth_router
-from safetynet.auth.deps import household_in_scope, require, require_by_method, signed_in_user
-from safetynet.auth.deps import now as request_now
+from safetynet.auth.deps import audit_denied, household_in_scope, require, require_by_method, signed_in_user
 from safetynet.auth.errors import ApiError
 from safetynet.casework.api import router as casework_router
 from safetynet.config import get_settings
@@ -103,10 +101,7 @@ async def _audit_not_found(request: Request) -> None:
     user = getattr(request.state, "user", None)
     if user is None:
         return
-    await run_in_threadpool(
-        audit.record, request.app.state.engine, actor=user, action="denied", object_type="route",
-        object_id=f"{request.method} {request.url.path}"[:64], result="denied", detail="not_found",
-        at=request_now(request))
+    await run_in_threadpool(audit_denied, request, user, "not_found")
 
 
 def add_error_handlers(app: FastAPI) -> None:

@@ -81,10 +81,12 @@ async def signed_in_user(request: Request) -> CurrentUser:
     return await run_in_threadpool(current_user, request)
 
 
-def _audit_denied(request: Request, user: CurrentUser, capability: str) -> None:
+def audit_denied(request: Request, user: CurrentUser, detail: str) -> None:
+    """One `denied` row for the request's route (a capability missing, an object not found or outside
+    the user's region)."""
     audit.record(request.app.state.engine, actor=user, action="denied", object_type="route",
                  object_id=f"{request.method} {request.url.path}"[:64], result="denied",
-                 detail=f"missing {capability}", at=now(request))
+                 detail=detail, at=now(request))
 
 
 def require(*capabilities: str) -> Callable[[Request], Awaitable[CurrentUser]]:
@@ -99,7 +101,7 @@ def require(*capabilities: str) -> Callable[[Request], Awaitable[CurrentUser]]:
         user = await signed_in_user(request)
         for capability in capabilities:
             if not user.can(capability):
-                await run_in_threadpool(_audit_denied, request, user, capability)
+                await run_in_threadpool(audit_denied, request, user, f"missing {capability}")
                 raise errors.forbidden(capability)
         return user
 
