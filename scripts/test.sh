@@ -13,8 +13,8 @@ run_pytest() {
   local label="$1"; shift
   echo "==> test suite on ${label}"
   set +e
-  # two workers (the machine's cores); a file's tests stay together (tests/conftest.py)
-  "${UV[@]}" run --frozen pytest -n "${SAFETYNET_TEST_WORKERS:-2}" --dist loadgroup "$@"
+  # two workers (the machine's cores); a file's tests stay together on one (some share state)
+  "${UV[@]}" run --frozen pytest -n "${SAFETYNET_TEST_WORKERS:-2}" --dist loadfile "$@"
   local rc=$?
   set -e
   if [ "$rc" -eq 5 ]; then

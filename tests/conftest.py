@@ -190,15 +190,12 @@ _DATABASE_FIXTURES = frozenset({"engine", "_template", "demo_site", "empty_datab
 
 
 def pytest_collection_modifyitems(config, items) -> None:  # noqa: ANN001
-    """On PostgreSQL, only the tests that touch the database. Under pytest-xdist (`--dist
-    loadgroup`), each test file stays on one worker (some files share state between their tests, and
-    their module fixtures are built once), and the browser tests all on one (one demo server)."""
+    """On PostgreSQL, only the tests that touch the database. (scripts/test.sh runs pytest-xdist with
+    `--dist loadfile`: a file's tests stay on one worker, since some files share state between their
+    tests; the xdist_group marks tried before were never applied to the workers' node ids.)"""
     if PG_URL:
         keep = [i for i in items if _DATABASE_FIXTURES & set(getattr(i, "fixturenames", ()))
                 or i.get_closest_marker("database")]
         if len(keep) < len(items):
             config.hook.pytest_deselected(items=[i for i in items if i not in keep])
             items[:] = keep
-    for item in items:
-        group = "browser" if "/e2e/" in str(item.path) else str(item.path)
-        item.add_marker(pytest.mark.xdist_group(group))
